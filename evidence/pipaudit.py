@@ -1,0 +1,84 @@
+"""pip-audit JSON (``pip-audit -f json``).
+
+pip-audit marks packages it could not audit with ``skip_reason`` and still prints "No known
+vulnerabilities found" and exits 0 (for instance when the vulnerability service is
+unreachable). Those packages are recorded as unaudited so the scan control fails on them.
+pip-audit gives no severity; policies apply ``vuln_unknown_severity``. It records no scan
+time either: policies fall back to the time the file was added to the bundle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatecheck.errors import EvidenceError
+from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
+
+
+def _is_pip_audit(obj: dict[str, Any]) -> bool:
+    deps = obj.get("dependencies")
+    if not isinstance(deps, list) or "fixes" not in obj:
+        return False
+    return all(isinstance(d, dict) and "name" in d for d in deps[:5])
+
+
+def pypi_purl(name: str, version: str | None) -> str:
+    normalized = name.lower().replace("_", "-").replace(".", "-")
+    return f"pkg:pypi/{normalized}@{version}" if version else f"pkg:pypi/{normalized}"
+
+
+class PipAuditParser(EvidenceParser):
+    family = "vulnerability-scan"
+    formats = ("pip-audit-json",)
+
+    def detect(self, doc: Document) -> str | None:
+        obj = doc.json_object()
+        return "pip-audit-json" if obj is not None and _is_pip_audit(obj) else None
+
+    def parse(self, doc: Document, fmt: str, ctx: ParseContext) -> dict[str, Any]:
+        obj = doc.json
+        if not isinstance(obj, dict) or not _is_pip_audit(obj):
+            raise EvidenceError(f"{doc.name}: not a pip-audit JSON report")
+        packages, unaudited, vulns = [], [], []
+        for i, dep in enumerate(obj["dependencies"]):
+            name = str(dep.get("name"))
+            version = dep.get("version") if isinstance(dep.get("version"), str) else None
+            package = {
+                "name": name,
+                "version": version,
+                "ecosystem": "PyPI",
+                "purl": pypi_purl(name, version),
+            }
+            if dep.get("skip_reason"):
+                unaudited.append({**package, "reason": str(dep["skip_reason"])})
+                continue
+            packages.append(package)
+            for j, vuln in enumerate(dep.get("vulns") or []):
+                if not isinstance(vuln, dict) or not isinstance(vuln.get("id"), str):
+                    raise EvidenceError(
+                        f"{doc.name}: /dependencies/{i}/vulns/{j} has no vulnerability id"
+                    )
+                vulns.append(
+                    {
+                        "id": vuln["id"],
+                        "aliases": [a for a in vuln.get("aliases") or [] if isinstance(a, str)],
+                        "package": package,
+                        "severity": None,
+                        "cvss_score": None,
+                        "fix_versions": [
+                            v for v in vuln.get("fix_versions") or [] if isinstance(v, str)
+                        ],
+                        "pointer": f"/dependencies/{i}/vulns/{j}",
+                    }
+                )
+        return {
+            "scanner": {"name": "pip-audit", "version": None},
+            "timestamp": None,
+            "target": None,
+            "packages": packages,
+            "unaudited": unaudited,
+            "vulnerabilities": vulns,
+        }
+
+    def tool(self, doc: Document, fmt: str) -> Tool | None:
+        return Tool("pip-audit")

@@ -1,0 +1,76 @@
+"""Which parser reads which file. Parsers are imported lazily so the CLI starts fast."""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import Any
+
+from gatecheck.errors import EvidenceError
+from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
+
+# Tried in order by detect(); more specific formats first.
+PARSERS: tuple[str, ...] = (
+    "gatecheck.evidence.release:ReleaseManifestParser",
+    "gatecheck.evidence.cyclonedx:CycloneDxParser",
+    "gatecheck.evidence.pipaudit:PipAuditParser",
+)
+
+
+@cache
+def parsers() -> tuple[EvidenceParser, ...]:
+    loaded = []
+    for spec in PARSERS:
+        module_name, _, class_name = spec.partition(":")
+        loaded.append(getattr(importlib.import_module(module_name), class_name)())
+    return tuple(loaded)
+
+
+def families() -> list[str]:
+    return sorted({p.family for p in parsers()})
+
+
+def input_key(family: str) -> str:
+    return family.replace("-", "_")
+
+
+def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, str]:
+    """Find the parser and format for ``doc``; with ``family``, only parsers of that family."""
+    candidates = [p for p in parsers() if family is None or p.family == family]
+    if family is not None and not candidates:
+        raise EvidenceError(
+            f"unknown evidence type {family!r}; known types: {', '.join(families())}"
+        )
+    for parser in candidates:
+        fmt = parser.detect(doc)
+        if fmt:
+            return parser, fmt
+    if family is not None:
+        formats = sorted({f for p in candidates for f in p.formats})
+        raise EvidenceError(
+            f"{doc.name}: not a supported {family} format (supported: {', '.join(formats)})"
+        )
+    _raise_unreadable(doc)
+    raise EvidenceError(
+        f"{doc.name}: unknown evidence format; pass --type to say what it is "
+        f"(known types: {', '.join(families())})"
+    )
+
+
+def _raise_unreadable(doc: Document) -> None:
+    """A file that looks like JSON/XML but does not parse gets the parse error, which says more."""
+    if doc.looks_like_json():
+        doc.json  # noqa: B018 - raises EvidenceError with the reason
+    elif doc.looks_like_xml():
+        doc.xml  # noqa: B018
+
+
+def parser_for(family: str, fmt: str) -> EvidenceParser:
+    for parser in parsers():
+        if parser.family == family and fmt in parser.formats:
+            return parser
+    raise EvidenceError(f"no parser for evidence type {family!r} in format {fmt!r}")
+
+
+def parse(doc: Document, family: str, fmt: str, ctx: ParseContext) -> dict[str, Any]:
+    return parser_for(family, fmt).parse(doc, fmt, ctx)

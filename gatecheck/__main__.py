@@ -1,0 +1,3 @@
+from gatecheck.cli.main import main
+
+main()
