@@ -1,0 +1,1 @@
+"""Evaluation: OPA backends, policy loading, the input document, waivers, decision and report."""

@@ -1,0 +1,61 @@
+"""The boundary every OPA backend implements.
+
+Backends differ only in where OPA runs (in-process Go library, the ``opa`` binary, a remote
+server); each gets the same policy modules, data and input, and must give byte-identical
+answers. There is no non-OPA backend and no fallback between backends.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from gatecheck.engine.policy import PolicySet
+
+REPORT_QUERY = "gatecheck.main.report"
+DEFAULT_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the report records about the engine."""
+
+    backend: str
+    """``embedded``, ``opa`` or ``server``."""
+    opa_version: str
+    """OPA's own version, e.g. ``1.20.2``."""
+    detail: str = ""
+    """Binding version, binary path or server URL."""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"backend": self.backend, "opa_version": self.opa_version, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class RegoTestResult:
+    package: str
+    name: str
+    status: str
+    """``pass``, ``fail`` or ``error``."""
+    message: str = ""
+    file: str = ""
+
+
+class Engine(ABC):
+    """An OPA instance gatecheck evaluates on."""
+
+    name: str
+
+    @abstractmethod
+    def info(self) -> EngineInfo:
+        """Backend name and OPA version; raises EngineError when OPA is unavailable."""
+
+    @abstractmethod
+    def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
+        """Value of ``data.<path>`` for ``input_doc``; EngineError when OPA fails, times out,
+        or the document is undefined."""
+
+    @abstractmethod
+    def run_tests(self, policies: PolicySet) -> list[RegoTestResult]:
+        """Run every ``test_*`` rule in the policy set's test modules."""

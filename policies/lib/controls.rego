@@ -1,0 +1,86 @@
+# METADATA
+# title: gatecheck control helpers
+# description: >-
+#   Every control builds its results here, so all results have one shape and every
+#   control reads its thresholds and enforcement the same way.
+package gatecheck.lib
+
+import rego.v1
+
+# The control's declaration: the first METADATA entry in the chain that carries custom.id
+# (normally the package annotation).
+control_info(chain) := info if {
+	declared := [a | some entry in chain; a := entry.annotations; a.custom.id]
+	a := declared[0]
+	info := {
+		"id": a.custom.id,
+		"title": a.title,
+		"description": object.get(a, "description", ""),
+		"severity": a.custom.severity,
+		"remediation": object.get(a.custom, "remediation", ""),
+		"frameworks": object.get(a.custom, "frameworks", {}),
+		"stages": object.get(a.custom, "stages", {}),
+		"evidence_types": object.get(a.custom, "evidence", []),
+		"params": object.get(a.custom, "params", []),
+	}
+}
+
+# A deny or warn result: control id from METADATA, a message, and the evidence behind it.
+result(chain, msg, evidence) := {
+	"control": control_info(chain).id,
+	"msg": msg,
+	"evidence": evidence,
+	"scope": {},
+}
+
+# As result, with a scope (artifact, component, vulnerability) that waivers can match.
+scoped_result(chain, msg, evidence, scope) := {
+	"control": control_info(chain).id,
+	"msg": msg,
+	"evidence": evidence,
+	"scope": scope,
+}
+
+# Evidence reference to a normalized evidence item (its bundle file), and optionally the
+# JSON pointer inside that file.
+ref(item) := {"path": item.source.path, "pointer": object.get(item, "pointer", "")}
+
+ref_at(item, pointer) := {"path": item.source.path, "pointer": pointer}
+
+# Reference to the release manifest, optionally at a pointer.
+release_ref(pointer) := {"path": input.release.source.path, "pointer": pointer}
+
+# Threshold or list for the current stage: the stage profile's value, else the default.
+# Controls list the params they read in custom.params; the main package reports a missing
+# one as an evaluation error, so an absent threshold can never turn into a silent pass.
+param(name) := value if {
+	value := data.gatecheck.config.stages[input.stage].params[name]
+} else := data.gatecheck.config.params[name]
+
+# Enforcement of a control at the current stage: the stage profile's override, else the
+# control's METADATA default for that stage, else off.
+enforcement(info) := level if {
+	level := data.gatecheck.config.stages[input.stage].enforce[info.id]
+} else := level if {
+	level := info.stages[input.stage]
+} else := "off"
+
+# Evidence items of one family (empty when the bundle has none).
+evidence(family) := object.get(input.evidence, family, [])
+
+# Nanoseconds between an RFC 3339 time and the effective time (positive: in the past).
+age_ns(timestamp) := input.effective_time_ns - time.parse_rfc3339_ns(timestamp)
+
+day_ns := ((24 * 60) * 60) * 1000000000
+
+hour_ns := (60 * 60) * 1000000000
+
+# Severity ordering shared by every control that compares severities.
+severity_rank := {"critical": 4, "high": 3, "medium": 2, "low": 1, "none": 0}
+
+at_or_above(severity, threshold) if severity_rank[severity] >= severity_rank[threshold]
+
+# The artifact's sha256 hex, when its digest is a well-formed sha256 digest.
+artifact_sha256(artifact) := lower(substring(artifact.digest, 7, -1)) if {
+	regex.match(`^sha256:[0-9a-fA-F]{64}$`, artifact.digest)
+}
