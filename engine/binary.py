@@ -41,10 +41,16 @@ class BinaryEngine(Engine):
         self.opa = find_opa(opa_path)
         self.timeout = timeout
 
-    def _exec(self, args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    def _exec(
+        self, args: list[str], stdin: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         try:
             return subprocess.run(
-                [self.opa, *args], input=stdin, capture_output=True, timeout=self.timeout, check=False
+                [self.opa, *args],
+                input=stdin,
+                capture_output=True,
+                timeout=self.timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise EngineError(
@@ -75,8 +81,16 @@ class BinaryEngine(Engine):
             root = Path(tmp)
             self._materialize(policies, root, tests=False)
             proc = self._exec(
-                ["eval", "--strict-builtin-errors", "--format", "json", "--stdin-input",
-                 "--data", str(root / "modules"), f"data.{path}"],
+                [
+                    "eval",
+                    "--strict-builtin-errors",
+                    "--format",
+                    "json",
+                    "--stdin-input",
+                    "--data",
+                    str(root / "modules"),
+                    f"data.{path}",
+                ],
                 stdin=json.dumps(input_doc, ensure_ascii=False).encode("utf-8"),
             )
         try:
@@ -86,7 +100,9 @@ class BinaryEngine(Engine):
         if proc.returncode != 0 or answer.get("errors"):
             errors = answer.get("errors") or [{"message": proc.stderr.decode("utf-8", "replace")}]
             first = errors[0]
-            raise EngineError(f"OPA {first.get('code', 'error')}: {' '.join(str(first.get('message', '')).split())}")
+            raise EngineError(
+                f"OPA {first.get('code', 'error')}: {' '.join(str(first.get('message', '')).split())}"
+            )
         results = answer.get("result") or []
         if not results or not results[0].get("expressions"):
             raise EngineError(f"data.{path} is undefined")
@@ -101,7 +117,9 @@ class BinaryEngine(Engine):
         try:
             answers = json.loads(proc.stdout or b"[]")
         except json.JSONDecodeError:
-            raise EngineError(f"opa test failed: {proc.stderr.decode('utf-8', 'replace').strip()[:300]}") from None
+            raise EngineError(
+                f"opa test failed: {proc.stderr.decode('utf-8', 'replace').strip()[:300]}"
+            ) from None
         if not isinstance(answers, list):
             raise EngineError("opa test returned malformed output")
         del packages
@@ -110,6 +128,13 @@ class BinaryEngine(Engine):
             package = str(a.get("package", "")).removeprefix("data.")
             status = "error" if a.get("error") else "fail" if a.get("fail") else "pass"
             message = str((a.get("error") or {}).get("message", "")) if a.get("error") else ""
-            results.append(RegoTestResult(package, a.get("name", ""), status, message,
-                                          str((a.get("location") or {}).get("file", ""))))
+            results.append(
+                RegoTestResult(
+                    package,
+                    a.get("name", ""),
+                    status,
+                    message,
+                    str((a.get("location") or {}).get("file", "")),
+                )
+            )
         return sorted(results, key=lambda r: (r.package, r.name))

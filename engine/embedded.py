@@ -32,7 +32,9 @@ INSTALL_HINT = (
 def _binding_dir() -> Path:
     spec = importlib.util.find_spec("opa_bindings")
     if spec is None or not spec.submodule_search_locations:
-        raise EngineError(f"the embedded OPA engine (opa-golib-python-bindings) is not installed; {INSTALL_HINT}")
+        raise EngineError(
+            f"the embedded OPA engine (opa-golib-python-bindings) is not installed; {INSTALL_HINT}"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -82,7 +84,9 @@ class EmbeddedEngine(Engine):
             ) from None
         if proc.returncode != 0:
             tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            raise EngineError(f"the embedded OPA engine crashed (exit {proc.returncode}): {tail[0]}")
+            raise EngineError(
+                f"the embedded OPA engine crashed (exit {proc.returncode}): {tail[0]}"
+            )
         try:
             answer = json.loads(proc.stdout)
         except json.JSONDecodeError:
@@ -122,7 +126,12 @@ class EmbeddedEngine(Engine):
         )
         files = {(pkg, rule): path for pkg, rule, path in rules}
         return [
-            RegoTestResult(r["package"], r["name"], r["status"], r.get("message", ""),
-                           files.get((r["package"], r["name"]), ""))
+            RegoTestResult(
+                r["package"],
+                r["name"],
+                r["status"],
+                r.get("message", ""),
+                files.get((r["package"], r["name"]), ""),
+            )
             for r in results
         ]

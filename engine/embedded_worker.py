@@ -31,8 +31,15 @@ def main() -> None:
             try:
                 result = engine.eval_document(request["path"], request["input"])
             except OpaUndefinedError:
-                _answer({"ok": False, "error": {"code": "undefined",
-                                                "message": f"data.{request['path']} is undefined"}})
+                _answer(
+                    {
+                        "ok": False,
+                        "error": {
+                            "code": "undefined",
+                            "message": f"data.{request['path']} is undefined",
+                        },
+                    }
+                )
                 return
             _answer({"ok": True, "result": result})
         else:
@@ -51,11 +58,14 @@ def main() -> None:
                 if prints:
                     message = (message + " | " if message else "") + " | ".join(prints)[:2000]
                     prints.clear()
-                results.append({"package": package, "name": rule, "status": status,
-                                "message": message})
+                results.append(
+                    {"package": package, "name": rule, "status": status, "message": message}
+                )
             _answer({"ok": True, "result": results})
     except OpaError as exc:
-        _answer({"ok": False, "error": {"code": exc.code, "message": " ".join(exc.message.split())}})
+        _answer(
+            {"ok": False, "error": {"code": exc.code, "message": " ".join(exc.message.split())}}
+        )
 
 
 if __name__ == "__main__":

@@ -48,9 +48,7 @@ class PolicySet:
     @property
     def digest(self) -> str:
         """sha256 over the file list plus the effective merged data (which includes overlays)."""
-        return "sha256:" + sha256_bytes(
-            canonical_json({"files": self.files, "data": self.data})
-        )
+        return "sha256:" + sha256_bytes(canonical_json({"files": self.files, "data": self.data}))
 
     def test_rules(self) -> list[tuple[str, str, str]]:
         """(package, rule, file) for every ``test_*`` rule in the test modules."""
@@ -87,7 +85,9 @@ def _is_test(path: Path) -> bool:
     return path.name.endswith("_test.rego")
 
 
-def _collect(root: Path, prefix: str) -> tuple[list[PolicyFile], list[PolicyFile], list[PolicyFile]]:
+def _collect(
+    root: Path, prefix: str
+) -> tuple[list[PolicyFile], list[PolicyFile], list[PolicyFile]]:
     modules, tests, data_files = [], [], []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
@@ -115,7 +115,9 @@ def _load_data_document(file: PolicyFile) -> dict[str, Any]:
     return value
 
 
-def merge_strict(base: dict[str, Any], extra: dict[str, Any], origin: str, path: str = "data") -> None:
+def merge_strict(
+    base: dict[str, Any], extra: dict[str, Any], origin: str, path: str = "data"
+) -> None:
     for key, value in extra.items():
         here = f"{path}.{key}"
         if key in base and isinstance(base[key], dict) and isinstance(value, dict):

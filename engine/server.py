@@ -38,14 +38,20 @@ class ServerEngine(Engine):
         from opa_client import OpaClient
 
         port = self._parsed.port or (443 if self._parsed.scheme == "https" else 80)
-        return OpaClient(host=self._parsed.hostname, port=port, ssl=self._parsed.scheme == "https",
-                         timeout=self.timeout)
+        return OpaClient(
+            host=self._parsed.hostname,
+            port=port,
+            ssl=self._parsed.scheme == "https",
+            timeout=self.timeout,
+        )
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every client failure is an engine error
-            raise EngineError(f"OPA server {self.url}: {what} failed ({' '.join(str(exc).split())[:300]})") from None
+            raise EngineError(
+                f"OPA server {self.url}: {what} failed ({' '.join(str(exc).split())[:300]})"
+            ) from None
 
     def info(self) -> EngineInfo:
         client = self._client()
@@ -67,10 +73,18 @@ class ServerEngine(Engine):
     def _prepare(self, client: Any, policies: PolicySet) -> None:
         if self.mode == "upload":
             for module in policies.modules:
-                self._call(f"uploading {module.path}", client.update_policy_from_string,
-                           module.text, f"{POLICY_ID_PREFIX}/{module.path}")
-            self._call("uploading data", client.update_or_create_data,
-                       policies.data.get("gatecheck", {}), "gatecheck")
+                self._call(
+                    f"uploading {module.path}",
+                    client.update_policy_from_string,
+                    module.text,
+                    f"{POLICY_ID_PREFIX}/{module.path}",
+                )
+            self._call(
+                "uploading data",
+                client.update_or_create_data,
+                policies.data.get("gatecheck", {}),
+                "gatecheck",
+            )
             return
         revisions = self._loaded_revisions(client)
         if policies.digest not in revisions.values():
