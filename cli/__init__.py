@@ -1,0 +1,1 @@
+"""The ``gatecheck`` command line: argument parsing, output selection and exit codes only."""

@@ -1,0 +1,100 @@
+"""Shared CLI plumbing: error handling, engine options, writing outputs safely."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gatecheck.errors import GatecheckError
+
+
+def fail(message: str) -> None:
+    click.echo(f"gatecheck: error: {' '.join(message.split())}", err=True)
+    sys.exit(2)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """GatecheckError -> one line on stderr, exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GatecheckError as exc:
+            fail(exc.diagnostics())
+
+    return wrapper
+
+
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--engine",
+            "engine_name",
+            type=click.Choice(["embedded", "opa", "server"]),
+            default="embedded",
+            show_default=True,
+            envvar="GATECHECK_ENGINE",
+            help="Where OPA runs: in-process Go library, the opa binary, or a server.",
+        ),
+        click.option(
+            "--opa-path",
+            type=click.Path(dir_okay=False),
+            envvar="GATECHECK_OPA_PATH",
+            help="OPA binary for --engine opa (default: opa on PATH).",
+        ),
+        click.option(
+            "--opa-url", envvar="GATECHECK_OPA_URL", help="OPA server URL for --engine server."
+        ),
+        click.option(
+            "--opa-server-mode",
+            type=click.Choice(["bundle", "upload"]),
+            default="bundle",
+            show_default=True,
+            help="bundle: the server must serve this policy set's bundle revision; "
+            "upload: push policies and data to a dedicated server.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=60.0,
+            show_default=True,
+            help="Seconds before an OPA evaluation is stopped (decision error).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def make_engine_from(opts: dict[str, Any]) -> Any:
+    from gatecheck.engine.backends import make_engine
+
+    return make_engine(
+        opts["engine_name"],
+        opa_path=opts.get("opa_path"),
+        opa_url=opts.get("opa_url"),
+        server_mode=opts.get("opa_server_mode", "bundle"),
+        timeout=opts["timeout"],
+    )
+
+
+def write_output(path: Path, text: str) -> None:
+    from gatecheck.bundles.fsutil import atomic_write
+
+    try:
+        if path.parent and not path.parent.exists():
+            raise GatecheckError(f"cannot write {path}: directory {path.parent} does not exist")
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise GatecheckError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -1,0 +1,65 @@
+"""``gatecheck policy``: test the Rego library and build it as an OPA bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from gatecheck.cli.common import engine_options, handle_errors, make_engine_from
+
+
+@click.group()
+def policy() -> None:
+    """Test and package the Rego policy library."""
+
+
+@policy.command("test")
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-builtin", is_flag=True, help="Run only the given directories' tests.")
+@click.option("--verbose", "-v", is_flag=True, help="List passing tests too.")
+@engine_options
+@handle_errors
+def test_cmd(
+    dirs: tuple[Path, ...], no_builtin: bool, verbose: bool, **engine_opts: object
+) -> None:
+    """Run the Rego `test_*` rules (built-in library and DIRS) through OPA."""
+    from gatecheck.engine.policy import load_policy_set
+
+    policies = load_policy_set(list(dirs), include_builtin=not no_builtin, include_tests=True)
+    if dirs:  # the library is loaded for org policies to use; run only the asked-for tests
+        policies.tests = [t for t in policies.tests if not t.path.startswith("builtin/")]
+    if not policies.tests:
+        click.echo("gatecheck: error: no *_test.rego files found", err=True)
+        sys.exit(2)
+    results = make_engine_from(engine_opts).run_tests(policies)
+    counts = {"pass": 0, "fail": 0, "error": 0}
+    for result in results:
+        counts[result.status] += 1
+        if result.status != "pass" or verbose:
+            detail = f": {result.message}" if result.message else ""
+            click.echo(
+                f"{result.status.upper():5} data.{result.package}.{result.name} ({result.file}){detail}"
+            )
+    click.echo(f"{counts['pass']} passed, {counts['fail'] + counts['error']} failed")
+    sys.exit(0 if counts["fail"] == counts["error"] == 0 and results else 1)
+
+
+@policy.command("build")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--policy", "policy_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@handle_errors
+def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, ...]) -> None:
+    """Write the policy set as an OPA bundle whose revision is the policy digest."""
+    from gatecheck.engine.opa_bundle import write_opa_bundle
+    from gatecheck.engine.policy import load_policy_set
+
+    policies = load_policy_set(list(policy_dirs), list(data_files))
+    write_opa_bundle(policies, output)
+    click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.digest}")

@@ -1,0 +1,130 @@
+"""The gatecheck configuration file: thresholds, stage profiles, waivers, trust anchors.
+
+Read from YAML, TOML or JSON. Thresholds and stage profiles become the data overlay
+(``data.gatecheck.config``) that overrides the library's defaults; waivers are applied after
+evaluation; trust anchors (keys, Sigstore root) are used when evidence is verified.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gatecheck.errors import ConfigError, EvidenceError
+from gatecheck.evidence import safe
+
+STAGES = ("dev", "staging", "production", "post-deploy")
+
+
+class StageProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: dict[str, Any] = Field(default_factory=dict)
+    enforce: dict[str, Literal["fail", "warn", "off"]] = Field(default_factory=dict)
+
+
+class WaiverScope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    release: str = Field(min_length=1, description="Release name the waiver is for.")
+    version: str | None = None
+    artifact: str | None = None
+    component: str | None = Field(None, description="Component purl or name.")
+    vulnerability: str | None = Field(None, description="Vulnerability id (CVE, GHSA, ...).")
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = None
+    control: str = Field(min_length=1)
+    scope: WaiverScope
+    justification: str = Field(min_length=1)
+    approver: str = Field(min_length=1)
+    expires: str = Field(description="RFC 3339 time; a waiver without expiry is rejected.")
+
+
+class TrustedKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key_id: str | None = None
+    path: str | None = None
+    pem: str | None = None
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: dict[str, Any] = Field(default_factory=dict)
+    stages: dict[Literal["dev", "staging", "production", "post-deploy"], StageProfile] = Field(
+        default_factory=dict
+    )
+    waivers: list[Waiver] = Field(default_factory=list)
+    trusted_keys: list[TrustedKey] = Field(default_factory=list)
+    sigstore_trusted_root: str | None = None
+    junit_kind_patterns: dict[str, list[str]] = Field(default_factory=dict)
+
+    def data_overlay(self) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        if self.params:
+            config["params"] = self.params
+        if self.stages:
+            config["stages"] = {
+                name: profile.model_dump(exclude_defaults=False)
+                for name, profile in self.stages.items()
+            }
+        return {"gatecheck": {"config": config}} if config else {}
+
+    def evidence_config(self, base_dir: Path) -> dict[str, Any]:
+        """What parsers see as ParseContext.config (paths resolved against the config file)."""
+        keys = []
+        for key in self.trusted_keys:
+            pem = key.pem
+            if key.path:
+                path = (base_dir / key.path).expanduser()
+                try:
+                    pem = path.read_text(encoding="utf-8")
+                except OSError as exc:
+                    raise ConfigError(
+                        f"trusted key {path} cannot be read ({exc.strerror or exc})"
+                    ) from None
+            if not pem:
+                raise ConfigError("a trusted key needs `path` or `pem`")
+            keys.append({"key_id": key.key_id, "pem": pem})
+        root = None
+        if self.sigstore_trusted_root:
+            root = str((base_dir / self.sigstore_trusted_root).expanduser())
+        return {
+            "trusted_keys": keys,
+            "sigstore_trusted_root": root,
+            "junit_kind_patterns": self.junit_kind_patterns,
+        }
+
+
+def load_config(path: Path | None) -> tuple[Config, Path]:
+    """The config at ``path`` (or an empty one) and the directory relative paths resolve from."""
+    if path is None:
+        return Config(), Path.cwd()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config {path} cannot be read ({exc.strerror or exc})") from None
+    try:
+        if path.suffix == ".toml":
+            value: Any = tomllib.loads(safe.decode_text(raw, name=str(path)))
+            value = (
+                value.get("tool", {}).get("gatecheck", value)
+                if path.name == "pyproject.toml"
+                else value
+            )
+        else:
+            value = safe.load_structured(raw, name=str(path))
+    except (EvidenceError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config {path}: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"config {path} must be a mapping")
+    try:
+        return Config.model_validate(value), path.parent
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"config {path}: {loc}: {first['msg']}{more}") from None

@@ -1,0 +1,20 @@
+"""Report renderers, one module per output format, each exposing ``render(report, **opts) -> str``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from gatecheck.errors import UsageError
+
+FORMATS: dict[str, str] = {
+    "text": "gatecheck.engine.formats.text",
+    "json": "gatecheck.engine.formats.json",
+}
+
+
+def render(report: dict[str, Any], fmt: str, **options: Any) -> str:
+    module_name = FORMATS.get(fmt)
+    if module_name is None:
+        raise UsageError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return importlib.import_module(module_name).render(report, **options)

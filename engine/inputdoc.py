@@ -1,0 +1,85 @@
+"""The one input document OPA sees: stage, effective time, release and normalized evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gatecheck import __version__
+from gatecheck.bundles.manifest import BundleManifest, EvidenceEntry
+from gatecheck.errors import BundleError, EvidenceError
+from gatecheck.evidence import registry
+from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.timeutil import format_rfc3339, to_ns
+
+RELEASE_FAMILY = "release-manifest"
+
+
+def _source(entry: EvidenceEntry) -> dict[str, Any]:
+    return {
+        "path": entry.path,
+        "sha256": entry.sha256,
+        "format": entry.format,
+        "name": entry.source_name,
+        "added_at": entry.added_at,
+    }
+
+
+def _parse(root: Path, entry: EvidenceEntry, ctx: ParseContext) -> dict[str, Any]:
+    doc = Document.from_path(root / entry.path, name=f"{entry.path} ({entry.source_name})")
+    try:
+        facts = registry.parse(doc, entry.type, entry.format, ctx)
+    except EvidenceError as exc:
+        raise EvidenceError(f"evidence {exc}") from None
+    return facts
+
+
+def build_input(
+    root: Path,
+    manifest: BundleManifest,
+    *,
+    stage: str,
+    effective: datetime,
+    evidence_config: dict[str, Any],
+) -> dict[str, Any]:
+    releases = [e for e in manifest.evidence if e.type == RELEASE_FAMILY]
+    if len(releases) != 1:
+        raise BundleError(
+            f"bundle holds {len(releases)} release manifests; exactly one is required"
+        )
+    release_entry = releases[0]
+    release = _parse(root, release_entry, ParseContext(config=evidence_config))
+    if (release.get("name"), release.get("version")) != (
+        manifest.release.name,
+        manifest.release.version,
+    ):
+        raise BundleError(
+            "the release manifest does not match the release the bundle was sealed for"
+        )
+    release["source"] = _source(release_entry)
+    evidence: dict[str, list[dict[str, Any]]] = {}
+    for entry in manifest.evidence:
+        if entry.type == RELEASE_FAMILY:
+            continue
+        ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
+        facts = _parse(root, entry, ctx)
+        facts["source"] = _source(entry)
+        facts["tool"] = entry.tool.model_dump() if entry.tool else None
+        facts["labels"] = dict(entry.labels)
+        evidence.setdefault(registry.input_key(entry.type), []).append(facts)
+    return {
+        "gatecheck_version": __version__,
+        "stage": stage,
+        "effective_time": format_rfc3339(effective),
+        "effective_time_ns": to_ns(effective),
+        "release": release,
+        "bundle": {
+            "digest": manifest.digest,
+            "evidence": [
+                {"path": e.path, "type": e.type, "format": e.format, "sha256": e.sha256}
+                for e in manifest.evidence
+            ],
+        },
+        "evidence": evidence,
+    }
