@@ -1,0 +1,29 @@
+"""Shared fixtures: evidence made by real tools, once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def cyclonedx_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CycloneDX 1.6 JSON SBOM made by the real cyclonedx-py for payments-api 1.4.0."""
+    if shutil.which("cyclonedx-py") is None:
+        pytest.skip("cyclonedx-py is not installed (pip install 'gatecheck[test]')")
+    work = tmp_path_factory.mktemp("sbom")
+    (work / "pyproject.toml").write_text(
+        '[project]\nname = "payments-api"\nversion = "1.4.0"\n', encoding="utf-8"
+    )
+    (work / "requirements.txt").write_text("idna==3.7\ncertifi==2024.7.4\n", encoding="utf-8")
+    out = work / "payments-api.cdx.json"
+    subprocess.run(
+        ["cyclonedx-py", "requirements", str(work / "requirements.txt"), "--pyproject",
+         str(work / "pyproject.toml"), "--sv", "1.6", "--output-reproducible", "-o", str(out)],
+        check=True, capture_output=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1764000000"},
+    )
+    return out
