@@ -1,0 +1,190 @@
+"""OPA backends, the policy set and the Rego library's own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from gatecheck.engine.backends import make_engine
+from gatecheck.engine.embedded import EmbeddedEngine
+from gatecheck.engine.interface import REPORT_QUERY
+from gatecheck.engine.opa_bundle import write_opa_bundle
+from gatecheck.engine.policy import load_policy_set
+from gatecheck.errors import EngineError, PolicyError, UsageError
+
+INPUT = {
+    "stage": "production",
+    "effective_time": "2026-01-01T00:00:00Z",
+    "effective_time_ns": 1767225600000000000,
+    "release": {"name": "payments-api", "version": "1.4.0", "class": "major", "artifacts": [],
+                "source": {"path": "evidence/r.json"}},
+    "bundle": {"digest": "sha256:x", "evidence": []},
+    "evidence": {},
+}
+
+BUILTIN = load_policy_set(include_tests=True)
+
+
+def available_engines() -> list[str]:
+    engines = ["embedded"]
+    if shutil.which("opa"):
+        engines.append("opa")
+    return engines
+
+
+@pytest.mark.parametrize(("package", "rule", "file"), BUILTIN.test_rules(),
+                         ids=[f"{p.rsplit('.', 1)[-1]}.{r}" for p, r, _ in BUILTIN.test_rules()])
+def test_builtin_rego_test(package: str, rule: str, file: str, builtin_rego_results: dict) -> None:
+    result = builtin_rego_results[(package, rule)]
+    assert result.status == "pass", f"{file}: {result.message}"
+
+
+@pytest.fixture(scope="module")
+def builtin_rego_results() -> dict:
+    """Every built-in Rego test, run once through the embedded OPA."""
+    return {(r.package, r.name): r for r in EmbeddedEngine().run_tests(BUILTIN)}
+
+
+def test_policy_digest_is_stable_and_changes_with_any_file(tmp_path: Path) -> None:
+    first = load_policy_set()
+    assert first.digest == load_policy_set().digest
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "acme.rego").write_text("package gatecheck.controls.acme\n\nimport rego.v1\n")
+    with_org = load_policy_set([org])
+    assert with_org.digest != first.digest
+    (org / "acme.rego").write_text("package gatecheck.controls.acme\n\nimport rego.v1\n# edit\n")
+    assert load_policy_set([org]).digest != with_org.digest
+    assert any(f["path"] == "org/acme.rego" for f in with_org.files)
+
+
+def test_data_overrides_change_the_digest(tmp_path: Path) -> None:
+    data = tmp_path / "thresholds.json"
+    data.write_text(json.dumps({"gatecheck": {"config": {"params": {"coverage_min": 0.5}}}}))
+    policies = load_policy_set(data_paths=[data])
+    assert policies.data["gatecheck"]["config"]["params"]["coverage_min"] == 0.5
+    assert policies.digest != load_policy_set().digest
+
+
+def test_conflicting_builtin_style_data_files_are_refused(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "a.json").write_text(json.dumps({"gatecheck": {"config": {"params": {"x": 1}}}}))
+    (org / "b.json").write_text(json.dumps({"gatecheck": {"config": {"params": {"x": 2}}}}))
+    with pytest.raises(PolicyError, match="conflicts"):
+        load_policy_set([org])
+
+
+def test_embedded_engine_reports_opa_version() -> None:
+    info = EmbeddedEngine().info()
+    assert info.backend == "embedded"
+    assert info.opa_version[0].isdigit()
+
+
+def test_embedded_engine_evaluates_the_library() -> None:
+    report = EmbeddedEngine().evaluate(load_policy_set(), INPUT, REPORT_QUERY)
+    ids = [c["id"] for c in report["controls"]]
+    assert "GC-REL-001" in ids and "GC-ART-001" in ids
+    assert report["errors"] == []
+    art_001 = next(c for c in report["controls"] if c["id"] == "GC-ART-001")
+    assert art_001["enforcement"] == "fail"
+    assert any("lists no artifacts" in v["msg"] for v in art_001["violations"])
+
+
+def test_policy_compile_error_is_an_engine_error(tmp_path: Path) -> None:
+    org = tmp_path / "broken"
+    org.mkdir()
+    (org / "broken.rego").write_text("package gatecheck.controls.broken\n\nallow if {\n")
+    with pytest.raises(EngineError, match="broken/broken.rego"):
+        EmbeddedEngine().evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
+
+
+def test_builtin_error_is_an_engine_error_not_a_silent_pass(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "bad.rego").write_text(
+        "package gatecheck.controls.bad\n\nimport rego.v1\n\n"
+        "info := {\"id\": \"ORG-1\", \"title\": \"t\", \"severity\": \"low\", \"params\": [],"
+        " \"stages\": {\"production\": \"fail\"}}\n\n"
+        "deny contains {\"msg\": \"late\"} if {\n\ttime.parse_rfc3339_ns(\"not a time\") > 0\n}\n"
+    )
+    with pytest.raises(EngineError, match="parse_rfc3339_ns"):
+        EmbeddedEngine().evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
+
+
+def test_runaway_policy_is_stopped_at_the_timeout(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "slow.rego").write_text(
+        "package gatecheck.controls.slow\n\nimport rego.v1\n\n"
+        "spin := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])\n"
+    )
+    with pytest.raises(EngineError, match="did not finish within 0.5 s"):
+        EmbeddedEngine(timeout=0.5).evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
+
+
+def test_undefined_document_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="undefined"):
+        EmbeddedEngine().evaluate(load_policy_set(), INPUT, "gatecheck.main.nothing_here")
+
+
+def test_unknown_engine_and_server_without_url_are_usage_errors() -> None:
+    with pytest.raises(UsageError):
+        make_engine("regorus")
+    with pytest.raises(UsageError, match="--opa-url"):
+        make_engine("server")
+
+
+def test_opa_engine_without_binary_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(EngineError, match="OPA binary"):
+        make_engine("opa")
+
+
+def test_policy_build_writes_an_opa_bundle_with_the_digest_as_revision(tmp_path: Path) -> None:
+    policies = load_policy_set()
+    out = tmp_path / "policies.tar.gz"
+    write_opa_bundle(policies, out)
+    with tarfile.open(out) as tar:
+        manifest = json.load(tar.extractfile(".manifest"))  # type: ignore[arg-type]
+        names = tar.getnames()
+    assert manifest["revision"] == policies.digest
+    assert "policies/builtin/main.rego" in names and "data.json" in names
+    write_opa_bundle(policies, tmp_path / "again.tar.gz")
+    assert out.read_bytes() == (tmp_path / "again.tar.gz").read_bytes()
+
+
+@pytest.mark.opa_binary
+@pytest.mark.skipif(shutil.which("opa") is None, reason="the OPA binary is not on PATH")
+def test_opa_binary_runs_the_builtin_tests() -> None:
+    results = make_engine("opa").run_tests(BUILTIN)
+    assert results and all(r.status == "pass" for r in results), [r for r in results if r.status != "pass"]
+
+
+@pytest.mark.skipif(len(available_engines()) < 2, reason="only the embedded engine is available here "
+                    "(install the OPA binary to compare backends)")
+def test_all_available_backends_give_identical_reports() -> None:
+    policies = load_policy_set()
+    answers = [make_engine(name).evaluate(policies, INPUT, REPORT_QUERY) for name in available_engines()]
+    assert all(a == answers[0] for a in answers)
+
+
+@pytest.mark.opa_server
+@pytest.mark.skipif(not os.environ.get("GATECHECK_TEST_OPA_URL"),
+                    reason="no OPA server to test against (set GATECHECK_TEST_OPA_URL)")
+def test_server_engine_upload_mode_matches_embedded() -> None:
+    policies = load_policy_set()
+    server = make_engine("server", opa_url=os.environ["GATECHECK_TEST_OPA_URL"], server_mode="upload")
+    assert server.evaluate(policies, INPUT, REPORT_QUERY) == EmbeddedEngine().evaluate(
+        policies, INPUT, REPORT_QUERY)
+
+
+def test_server_engine_refuses_an_unreachable_server() -> None:
+    engine = make_engine("server", opa_url="http://127.0.0.1:9", timeout=2)
+    with pytest.raises(EngineError, match="OPA server"):
+        engine.evaluate(load_policy_set(), INPUT, REPORT_QUERY)
