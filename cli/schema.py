@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
+
+from gatecheck.errors import UsageError
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _schemas() -> dict[str, type]:
@@ -14,19 +19,22 @@ def _schemas() -> dict[str, type]:
     return {"bundle-manifest": BundleManifest, **RECORD_TYPES}
 
 
+def json_schema(type_name: str) -> dict[str, Any]:
+    """The published schema of ``type_name``, with its dialect and a stable ``$id``."""
+    schemas = _schemas()
+    model = schemas.get(type_name)
+    if model is None:
+        raise UsageError(f"unknown type {type_name!r}; known: {', '.join(sorted(schemas))}")
+    # by_alias: files use the wire names (apiVersion, class, from, type), not Python's.
+    body = model.model_json_schema(by_alias=True)
+    return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"https://gatecheck.dev/{type_name}/v1", **body}
+
+
 @click.command()
 @click.argument("type_name", metavar="TYPE", required=False)
 def schema(type_name: str | None) -> None:
     """Print the JSON Schema of TYPE (without TYPE: list the types)."""
-    schemas = _schemas()
     if type_name is None:
-        click.echo("\n".join(sorted(schemas)))
+        click.echo("\n".join(sorted(_schemas())))
         return
-    model = schemas.get(type_name)
-    if model is None:
-        click.echo(
-            f"gatecheck: error: unknown type {type_name!r}; known: {', '.join(sorted(schemas))}",
-            err=True,
-        )
-        raise SystemExit(2)
-    click.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2, sort_keys=True))
+    click.echo(json.dumps(json_schema(type_name), indent=2, sort_keys=True))
