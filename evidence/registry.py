@@ -14,6 +14,9 @@ PARSERS: tuple[str, ...] = (
     "gatecheck.evidence.release:ReleaseManifestParser",
     "gatecheck.evidence.cyclonedx:CycloneDxParser",
     "gatecheck.evidence.pipaudit:PipAuditParser",
+    "gatecheck.evidence.junit:JUnitParser",
+    # Last: LCOV is plain text, detected only by its SF:/end_of_record records.
+    "gatecheck.evidence.coverage:CoverageParser",
 )
 
 
