@@ -1,8 +1,4 @@
 """gatecheck: policy-as-code release gates evaluated by OPA."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("gatecheck")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+# Single source of the version (pyproject reads it), kept static so startup stays fast.
+__version__ = "0.1.0"
