@@ -14,6 +14,7 @@ from gatecheck import __version__
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
     "bundle": "gatecheck.cli.bundle:bundle",
+    "collect": "gatecheck.cli.collect:collect",
     "evaluate": "gatecheck.cli.evaluate:evaluate",
     "policy": "gatecheck.cli.policy:policy",
     "schema": "gatecheck.cli.schema:schema",

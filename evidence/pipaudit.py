@@ -76,7 +76,10 @@ class PipAuditParser(EvidenceParser):
             "timestamp": None,
             "target": None,
             "packages": packages,
+            # pip-audit lists every dependency it collected, audited or not.
+            "packages_complete": True,
             "unaudited": unaudited,
+            "warnings": [],
             "vulnerabilities": vulns,
         }
 

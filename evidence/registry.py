@@ -14,6 +14,10 @@ PARSERS: tuple[str, ...] = (
     "gatecheck.evidence.release:ReleaseManifestParser",
     "gatecheck.evidence.cyclonedx:CycloneDxParser",
     "gatecheck.evidence.pipaudit:PipAuditParser",
+    "gatecheck.evidence.osvscanner:OsvScannerParser",
+    "gatecheck.evidence.grype:GrypeParser",
+    "gatecheck.evidence.trivy:TrivyParser",
+    "gatecheck.evidence.sarif:SarifParser",
     "gatecheck.evidence.junit:JUnitParser",
     # Last: LCOV is plain text, detected only by its SF:/end_of_record records.
     "gatecheck.evidence.coverage:CoverageParser",

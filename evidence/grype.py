@@ -1,0 +1,149 @@
+"""Grype JSON (``grype -o json``).
+
+Layout (grype's JSON presenter): ``matches[]`` each with ``vulnerability`` (id, severity,
+cvss[], fix{versions, state}), ``relatedVulnerabilities[]`` (aliases, usually the NVD CVE)
+and ``artifact`` (name, version, type, purl); ``ignoredMatches[]`` are findings the user's
+grype configuration suppressed; ``source`` is what was scanned; ``descriptor`` names grype,
+its version and the scan time.
+
+Severity is grype's label (Critical, High, Medium, Low, Negligible -> low, Unknown -> none);
+only when grype gives no label is the band derived from the CVSS scores it lists. Grype's
+JSON lists only matched packages, never the full inventory, so ``packages_complete`` is false.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatecheck.errors import EvidenceError
+from gatecheck.evidence import severity as sev
+from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
+
+
+def _is_grype(obj: dict[str, Any]) -> bool:
+    descriptor = obj.get("descriptor")
+    return (
+        isinstance(obj.get("matches"), list)
+        and isinstance(descriptor, dict)
+        and descriptor.get("name") == "grype"
+    )
+
+
+def _cvss_scores(entries: Any) -> list[tuple[str, float]]:
+    scores = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        version = str(entry.get("version") or "")
+        metrics = entry.get("metrics")
+        score = sev.parse_score(metrics.get("baseScore")) if isinstance(metrics, dict) else None
+        if score is not None and version:
+            scores.append((version, score))
+        elif isinstance(entry.get("vector"), str):
+            computed = sev.vector_score(entry["vector"])
+            if computed is not None:
+                scores.append(computed)
+    return scores
+
+
+def _target(source: Any) -> str | None:
+    if not isinstance(source, dict):
+        return None
+    target = source.get("target")
+    if isinstance(target, str):
+        return target or None
+    if isinstance(target, dict):
+        for key in ("userInput", "path", "name"):
+            if isinstance(target.get(key), str) and target[key]:
+                return target[key]
+    return None
+
+
+def _package(artifact: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": sev.text(artifact.get("name")),
+        "version": sev.text(artifact.get("version")),
+        "ecosystem": sev.text(artifact.get("type")),
+        "purl": sev.text(artifact.get("purl")),
+    }
+
+
+class GrypeParser(EvidenceParser):
+    family = "vulnerability-scan"
+    formats = ("grype-json",)
+
+    def detect(self, doc: Document) -> str | None:
+        obj = doc.json_object()
+        return "grype-json" if obj is not None and _is_grype(obj) else None
+
+    def parse(self, doc: Document, fmt: str, ctx: ParseContext) -> dict[str, Any]:
+        obj = doc.json
+        if not isinstance(obj, dict) or not _is_grype(obj):
+            raise EvidenceError(f"{doc.name}: not a Grype JSON report")
+        descriptor = obj["descriptor"]
+        packages: list[dict[str, Any]] = []
+        seen: set[tuple[Any, ...]] = set()
+        vulns = []
+        ignored = obj.get("ignoredMatches")
+        all_matches = [("matches", obj["matches"])]
+        if isinstance(ignored, list):
+            all_matches.append(("ignoredMatches", ignored))
+        for key, matches in all_matches:
+            for i, match in enumerate(matches):
+                pointer = f"/{key}/{i}"
+                if not isinstance(match, dict) or not isinstance(match.get("artifact"), dict):
+                    raise EvidenceError(f"{doc.name}: {pointer} has no artifact")
+                package = _package(match["artifact"])
+                if package["name"] is None:
+                    raise EvidenceError(f"{doc.name}: {pointer}/artifact has no name")
+                identity = (package["name"], package["version"], package["ecosystem"])
+                if identity not in seen:
+                    seen.add(identity)
+                    packages.append(package)
+                if key == "matches":
+                    vulns.append(self._finding(doc, match, package, pointer))
+        return {
+            "scanner": {"name": "grype", "version": sev.text(descriptor.get("version"))},
+            "timestamp": sev.normalize_time(descriptor.get("timestamp")),
+            "target": _target(obj.get("source")),
+            "packages": packages,
+            "packages_complete": False,
+            "unaudited": [],
+            "warnings": [],
+            "vulnerabilities": vulns,
+        }
+
+    @staticmethod
+    def _finding(
+        doc: Document, match: dict[str, Any], package: dict[str, Any], pointer: str
+    ) -> dict[str, Any]:
+        vuln = match.get("vulnerability")
+        if not isinstance(vuln, dict) or not sev.text(vuln.get("id")):
+            raise EvidenceError(f"{doc.name}: {pointer}/vulnerability has no id")
+        related = [r for r in match.get("relatedVulnerabilities") or [] if isinstance(r, dict)]
+        aliases: list[str] = []
+        for r in related:
+            if sev.text(r.get("id")) and r["id"] != vuln["id"] and r["id"] not in aliases:
+                aliases.append(r["id"])
+        # The match's own CVSS first; the related (usually NVD) record only when it has none.
+        best = sev.best_score(_cvss_scores(vuln.get("cvss")))
+        if best is None:
+            best = sev.best_score([s for r in related for s in _cvss_scores(r.get("cvss"))])
+        band = sev.label_band(vuln.get("severity"))
+        if band is None and best is not None:
+            band = sev.score_band(best[1], best[0])
+        fix = vuln.get("fix") if isinstance(vuln.get("fix"), dict) else {}
+        return {
+            "id": vuln["id"],
+            "aliases": aliases,
+            "package": package,
+            "severity": band,
+            "cvss_score": best[1] if best else None,
+            "fix_versions": [v for v in fix.get("versions") or [] if isinstance(v, str) and v],
+            "pointer": f"{pointer}/vulnerability",
+        }
+
+    def tool(self, doc: Document, fmt: str) -> Tool | None:
+        obj = doc.json_object() or {}
+        descriptor = obj.get("descriptor") if isinstance(obj.get("descriptor"), dict) else {}
+        return Tool("grype", sev.text(descriptor.get("version")))
