@@ -13,6 +13,7 @@ from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
 PARSERS: tuple[str, ...] = (
     "gatecheck.evidence.release:ReleaseManifestParser",
     "gatecheck.evidence.cyclonedx:CycloneDxParser",
+    "gatecheck.evidence.spdx:SpdxParser",
     "gatecheck.evidence.pipaudit:PipAuditParser",
     "gatecheck.evidence.osvscanner:OsvScannerParser",
     "gatecheck.evidence.grype:GrypeParser",

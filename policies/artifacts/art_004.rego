@@ -1,0 +1,118 @@
+# METADATA
+# title: Licenses allowed
+# description: >-
+#   No component in the release's SBOMs is licensed under a license the organisation does not
+#   accept (`license_deny`, by default AGPL-3.0-only, AGPL-3.0-or-later and SSPL-1.0).
+#   Licenses are matched by SPDX identifier, case-insensitively, also inside SPDX license
+#   expressions (`MIT OR AGPL-3.0-or-later` matches: the denied license is one of the terms a
+#   distributor may end up bound by). The deprecated forms count as their current identifiers:
+#   `X+` as `X-or-later` (and `X`), a bare GNU identifier such as `AGPL-3.0` as
+#   `AGPL-3.0-only`. Components without any license information are reported as a warning,
+#   since nobody can tell whether they may be shipped. The release's own root component (the
+#   SBOM subject) is not checked: its license is the organisation's choice. Without any SBOM
+#   there are no licenses to check; GC-ART-003 fails the missing SBOM.
+# custom:
+#   id: GC-ART-004
+#   severity: high
+#   remediation: >-
+#     Replace or remove the component, obtain a commercial license and waive the finding for
+#     that component with a justification, or have legal review add the license to the
+#     organisation's allowed set (the `license_deny` parameter). For unknown licenses,
+#     configure the SBOM producer to record license data (e.g. package metadata) or declare
+#     the license in the SBOM.
+#   frameworks:
+#     iso27001: [A.5.32]
+#     nist-800-53: [CM-10, SR-4]
+#   evidence: [sbom]
+#   params: [license_deny]
+#   stages:
+#     production: fail
+#     staging: warn
+#     dev: warn
+package gatecheck.controls.art_004
+
+import rego.v1
+
+import data.gatecheck.lib
+
+info := lib.control_info(rego.metadata.chain())
+
+sboms := lib.evidence("sbom")
+
+not_applicable contains "the bundle has no SBOM, so there are no component licenses to check (GC-ART-003 fails a missing SBOM)" if {
+	count(sboms) == 0
+}
+
+denied := {lower(id) | some id in lib.param("license_deny")}
+
+operators := {"AND", "OR", "WITH"}
+
+# License identifiers in an SPDX license expression (or a plain license id or name).
+license_ids(expression) := {token |
+	some token in regex.find_n(`[A-Za-z0-9.+:\-]+`, expression, -1)
+	not upper(token) in operators
+}
+
+is_denied(token) if lower(token) in denied
+
+is_denied(token) if {
+	endswith(token, "+")
+	base := lower(trim_suffix(token, "+"))
+	some form in {base, concat("", [base, "-or-later"])}
+	form in denied
+}
+
+# Deprecated bare GNU identifiers (GPL-2.0, LGPL-2.1, AGPL-3.0) mean "only".
+is_denied(token) if {
+	regex.match(`^(?i)(A|L)?GPL-[0-9.]+$`, token)
+	concat("", [lower(token), "-only"]) in denied
+}
+
+component_key(c) := c.purl if {
+	is_string(c.purl)
+	c.purl != ""
+} else := object.get(c, "name", "")
+
+component_label(c) := sprintf("%s %s", [c.name, c.version]) if {
+	is_string(c.name)
+	is_string(c.version)
+} else := sprintf("%v", [object.get(c, "name", "(unnamed)")])
+
+sbom_name(sbom) := object.get(object.get(sbom, "source", {}), "name", "SBOM")
+
+deny contains result if {
+	some sbom in sboms
+	some c in object.get(sbom, "components", [])
+	some license in object.get(c, "licenses", [])
+	hits := sort([id | some id in license_ids(license); is_denied(id)])
+	count(hits) > 0
+	result := lib.scoped_result(
+		rego.metadata.chain(),
+		sprintf("component %s in %s is licensed %q, which includes %s from license_deny", [
+			component_label(c), sbom_name(sbom), license, concat(", ", hits),
+		]),
+		[lib.ref_at(sbom, c.pointer)],
+		{"component": component_key(c)},
+	)
+}
+
+warn contains result if {
+	some sbom in sboms
+	components := object.get(sbom, "components", [])
+	unknown := [c | some c in components; count(object.get(c, "licenses", [])) == 0]
+	count(unknown) > 0
+	shown := array.slice(unknown, 0, 5)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%d of %d components in %s have no license information: %s%s", [
+			count(unknown), count(components), sbom_name(sbom),
+			concat(", ", [component_label(c) | some c in shown]),
+			more_suffix(count(unknown) - count(shown)),
+		]),
+		[lib.ref_at(sbom, c.pointer) | some c in array.slice(unknown, 0, 10)],
+	)
+}
+
+more_suffix(n) := sprintf(" (and %d more)", [n]) if {
+	n > 0
+} else := ""

@@ -1,0 +1,95 @@
+package gatecheck.controls.art_004_test
+
+import rego.v1
+
+import data.gatecheck.controls.art_004
+
+component(name, licenses) := {
+	"name": name, "version": "1.0.0", "purl": sprintf("pkg:npm/%s@1.0.0", [name]), "type": "library",
+	"licenses": licenses, "hashes": {}, "pointer": sprintf("/components/%s", [name]),
+}
+
+sbom(components) := {
+	"spec": "cyclonedx", "spec_version": "1.6", "valid": true, "errors": [],
+	"subject": {"name": "payments-api", "version": "1.4.0", "purl": null, "digests": {}, "pointer": "/metadata/component"},
+	"subjects": [],
+	"components": components, "component_count": count(components),
+	"timestamp": "2026-01-20T08:00:00Z", "tools": [],
+	"source": {"path": "evidence/sbom/bom.json", "name": "bom.json", "format": "cyclonedx-json", "added_at": "2026-01-30T00:00:00Z"},
+}
+
+with_sboms(stage, sboms) := {
+	"stage": stage,
+	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
+	"release": {"name": "payments", "version": "1.4.0", "artifacts": [], "source": {"path": "evidence/release.json"}},
+	"evidence": {"sbom": sboms},
+}
+
+prod(components) := with_sboms("production", [sbom(components)])
+
+denied_for(license) := denies if {
+	denies := art_004.deny with input as prod([component("x", [license])])
+}
+
+test_permissive_licenses_pass if {
+	input_doc := prod([component("a", ["MIT"]), component("b", ["Apache-2.0 OR BSD-3-Clause"])])
+	count(art_004.deny) == 0 with input as input_doc
+	count(art_004.warn) == 0 with input as input_doc
+	count(art_004.not_applicable) == 0 with input as input_doc
+}
+
+test_denied_license_fails_scoped_to_the_component if {
+	some r in art_004.deny with input as prod([component("mongo-thing", ["SSPL-1.0"])])
+	contains(r.msg, "component mongo-thing 1.0.0 in bom.json is licensed \"SSPL-1.0\", which includes SSPL-1.0 from license_deny")
+	r.scope.component == "pkg:npm/mongo-thing@1.0.0"
+	r.evidence[0] == {"path": "evidence/sbom/bom.json", "pointer": "/components/mongo-thing"}
+}
+
+test_denied_license_inside_an_expression_fails if {
+	count(denied_for("MIT OR AGPL-3.0-or-later")) == 1
+	count(denied_for("(Apache-2.0 AND SSPL-1.0)")) == 1
+}
+
+test_license_ids_match_case_insensitively if {
+	count(denied_for("agpl-3.0-only")) == 1
+}
+
+test_deprecated_forms_match_their_current_ids if {
+	count(denied_for("AGPL-3.0+")) == 1
+	count(denied_for("AGPL-3.0")) == 1
+}
+
+test_similar_licenses_do_not_match if {
+	count(denied_for("LGPL-3.0-only")) == 0
+	count(denied_for("GPL-3.0-only WITH Classpath-exception-2.0")) == 0
+	count(denied_for("AGPL-1.0-only")) == 0
+}
+
+test_deny_list_comes_from_the_parameter if {
+	count(denied_for("GPL-3.0-only")) == 1 with data.gatecheck.config.params.license_deny as ["GPL-3.0-only"]
+	count(denied_for("SSPL-1.0")) == 0 with data.gatecheck.config.params.license_deny as ["GPL-3.0-only"]
+}
+
+test_component_without_license_warns if {
+	input_doc := prod([component("a", ["MIT"]), component("mystery", []), component("enigma", [])])
+	count(art_004.deny) == 0 with input as input_doc
+	some w in art_004.warn with input as input_doc
+	contains(w.msg, "2 of 3 components in bom.json have no license information: mystery 1.0.0, enigma 1.0.0")
+	count(w.evidence) == 2
+}
+
+test_subject_license_is_not_checked if {
+	s := json.patch(sbom([component("a", ["MIT"])]), [{"op": "add", "path": "/subject/licenses", "value": ["AGPL-3.0-only"]}])
+	count(art_004.deny) == 0 with input as with_sboms("production", [s])
+}
+
+test_every_sbom_is_checked if {
+	denies := art_004.deny with input as with_sboms("production", [sbom([component("a", ["MIT"])]), sbom([component("b", ["SSPL-1.0"])])])
+	count(denies) == 1
+}
+
+test_no_sbom_is_not_applicable if {
+	some reason in art_004.not_applicable with input as with_sboms("production", [])
+	contains(reason, "no SBOM")
+	count(art_004.deny) == 0 with input as with_sboms("production", [])
+}
