@@ -9,6 +9,7 @@ from typing import Any
 
 import coverage
 import pytest
+from sample_project.gate import evaluate, evidence_item
 from sample_project.produce import SampleEvidence, produce
 
 from gatecheck.errors import EvidenceError
@@ -142,6 +143,28 @@ def test_edited_cobertura_header_does_not_raise_coverage(
     facts = parse_file(edited)
     assert facts["totals"] == honest
     assert {m["what"] for m in facts["mismatches"]} == {"lines_covered", "line_rate"}
+
+
+def test_real_coverage_passes_the_default_gate_but_fails_a_critical_path(
+    sample: SampleEvidence,
+) -> None:
+    facts = parse_file(sample.coverage_json)
+    item = evidence_item(facts, "coverage.json", "coveragepy-json")
+    fees = by_path(facts)["ledger/fees.py"]
+    assert facts["totals"]["line_rate"] >= 0.8 > fees["line_rate"]
+    assert evaluate("tst_002", {"coverage": [item]})["deny"] == []
+    strict = evaluate("tst_002", {"coverage": [item]}, {"critical_paths": ["ledger/*.py"]})
+    [result] = strict["deny"]
+    assert result["control"] == "GC-TST-002"
+    assert result["msg"].startswith("critical file ledger/fees.py has ")
+    assert result["evidence"] == [
+        {"path": "evidence/coverage.json", "pointer": "/files/ledger~1fees.py"}
+    ]
+
+
+def test_missing_coverage_fails_the_gate() -> None:
+    [result] = evaluate("tst_002", {})["deny"]
+    assert "no coverage report" in result["msg"]
 
 
 # --- corpus ----------------------------------------------------------------------------

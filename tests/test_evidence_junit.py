@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_project.gate import evaluate, evidence_item
 from sample_project.produce import SampleEvidence, produce
 
 from gatecheck.errors import ConfigError, EvidenceError
@@ -107,6 +108,31 @@ def test_kind_patterns_match_suite_names() -> None:
 def test_malformed_kind_patterns_are_a_config_error(sample: SampleEvidence) -> None:
     with pytest.raises(ConfigError, match="junit_kind_patterns"):
         parse_file(sample.junit_unit, config={"junit_kind_patterns": {"unit": "*unit*"}})
+
+
+def test_real_passing_runs_pass_the_gate_and_the_broken_run_fails_it(
+    sample: SampleEvidence,
+) -> None:
+    unit = evidence_item(
+        parse_file(sample.junit_unit, labels={"kind": "unit"}), "junit-unit.xml", "junit-xml"
+    )
+    integration, broken = (
+        evidence_item(
+            parse_file(path, labels={"kind": "integration"}),
+            path.name,
+            "junit-xml",
+            kind="integration",
+        )
+        for path in (sample.junit_integration, sample.junit_integration_broken)
+    )
+    assert evaluate("tst_001", {"test_results": [unit, integration]})["deny"] == []
+    [result] = evaluate("tst_001", {"test_results": [unit, broken]})["deny"]
+    assert result["control"] == "GC-TST-001"
+    assert result["msg"].startswith("2 of 4 test(s) in junit-integration-broken.xml failed")
+    assert "checks.check_fees.test_basic_tier_pays_two_percent (failure)" in result["msg"]
+    assert "checks.check_fees.test_fee_is_booked_with_the_transfer (error)" in result["msg"]
+    [missing] = evaluate("tst_001", {"test_results": [unit]})["deny"]
+    assert missing["msg"].startswith("no integration test results")
 
 
 # --- corpus ----------------------------------------------------------------------------
