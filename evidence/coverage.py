@@ -16,6 +16,7 @@ Locations: JSON items carry an RFC 6901 ``pointer``; XML items an XPath location
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from xml.etree.ElementTree import Element
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
+from gatecheck.evidence.junit import parse_timestamp
 from gatecheck.evidence.safe import local_name
 from gatecheck.timeutil import format_rfc3339
 
@@ -67,14 +69,6 @@ def _xpath_children(elem: Element, tag: str, base: str) -> list[tuple[Element, s
     return found
 
 
-def _int_attr(elem: Element, key: str, name: str, where: str) -> int:
-    value = elem.get(key)
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise EvidenceError(f"{name}: {where} has {key}={value!r}, not an integer") from None
-
-
 def _opt_int(elem: Element, key: str) -> int | None:
     value = elem.get(key)
     if value is None:
@@ -83,6 +77,13 @@ def _opt_int(elem: Element, key: str) -> int | None:
         return int(value.strip())
     except ValueError:
         return None
+
+
+def _int_attr(elem: Element, key: str, name: str, where: str) -> int:
+    number = _opt_int(elem, key)
+    if number is None:
+        raise EvidenceError(f"{name}: {where} has {key}={elem.get(key)!r}, not an integer")
+    return number
 
 
 def _opt_float(elem: Element, key: str) -> float | None:
@@ -97,35 +98,38 @@ def _opt_float(elem: Element, key: str) -> float | None:
 
 @dataclass
 class FileCoverage:
-    """One source file. ``lines``/``branches`` hold per-line data; ``counts`` is used only
-    when the report has none for this file."""
+    """One source file: per-line data in ``lines``/``branches``, plus ``counts`` for the
+    parts of the report that give only totals (coverage.py JSON statements, a JaCoCo source
+    file without line elements, an LCOV record without DA/BRDA lines)."""
 
     path: str
     location: dict[str, Any]
     lines: dict[int, int] = field(default_factory=dict)
     branches: dict[Any, int] = field(default_factory=dict)
-    counts: dict[str, int | None] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
     has_branch_data: bool = False
+    """Whether the report measured branches for this file (zero branches is then 0, not null)."""
 
     def add_line(self, number: int, hits: int) -> None:
         self.lines[number] = max(self.lines.get(number, 0), hits)
 
+    def add_counts(self, valid: int, covered: int, *, branches: bool = False) -> None:
+        kind = "branches" if branches else "lines"
+        self.counts[f"{kind}_valid"] += valid
+        self.counts[f"{kind}_covered"] += covered
+        self.has_branch_data = self.has_branch_data or branches
+
     def summary(self) -> dict[str, Any]:
-        if self.lines or "lines_valid" not in self.counts:
-            lines_valid: int | None = len(self.lines)
-            lines_covered: int | None = sum(1 for hits in self.lines.values() if hits > 0)
-        else:
-            lines_valid, lines_covered = self.counts["lines_valid"], self.counts["lines_covered"]
+        lines_valid = len(self.lines) + self.counts["lines_valid"]
+        lines_covered = sum(1 for h in self.lines.values() if h > 0) + self.counts["lines_covered"]
         branches_valid: int | None = None
         branches_covered: int | None = None
-        if self.branches:
-            branches_valid = len(self.branches)
-            branches_covered = sum(1 for taken in self.branches.values() if taken > 0)
-        elif "branches_valid" in self.counts:
-            branches_valid = self.counts["branches_valid"]
-            branches_covered = self.counts["branches_covered"]
-        elif self.has_branch_data:
-            branches_valid, branches_covered = 0, 0
+        if self.branches or self.has_branch_data:
+            branches_valid = len(self.branches) + self.counts["branches_valid"]
+            branches_covered = (
+                sum(1 for taken in self.branches.values() if taken > 0)
+                + self.counts["branches_covered"]
+            )
         return {
             "path": self.path,
             "lines_valid": lines_valid,
@@ -317,10 +321,9 @@ def _jacoco_package(
         if not entry.lines:
             counters = _jacoco_counters(source, name, source_xp)
             missed, covered = counters.get("LINE", (0, 0))
-            entry.counts.update(lines_valid=missed + covered, lines_covered=covered)
-            if "BRANCH" in counters:
-                missed, covered = counters["BRANCH"]
-                entry.counts.update(branches_valid=missed + covered, branches_covered=covered)
+            entry.add_counts(missed + covered, covered)
+            missed, covered = counters.get("BRANCH", (0, 0))
+            entry.add_counts(missed + covered, covered, branches=True)
         found.append(entry)
     return found
 
@@ -346,16 +349,9 @@ def _json_list(value: Any, name: str, pointer: str) -> list[Any]:
 
 def _naive_as_utc(value: Any) -> str | None:
     # coverage.py writes datetime.now().isoformat(): local time with no zone. The zone is not
-    # recorded anywhere, so the time is read as UTC rather than guessed.
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return format_rfc3339(moment)
+    # recorded anywhere, so the time is read as UTC rather than guessed (as for JUnit).
+    moment = parse_timestamp(value) if isinstance(value, str) else None
+    return format_rfc3339(moment) if moment is not None else None
 
 
 def _parse_coveragepy(doc: Document, obj: dict[str, Any]) -> dict[str, Any]:
@@ -384,7 +380,8 @@ def _parse_coveragepy(doc: Document, obj: dict[str, Any]) -> dict[str, Any]:
                 f"but only {statements} statements"
             )
         cov = FileCoverage(normalize_path(path), {"pointer": pointer})
-        cov.counts.update(lines_valid=statements, lines_covered=statements - len(missing))
+        cov.add_counts(statements, statements - len(missing))
+        covered_branches = None
         if measured_branches:
             executed_b = _json_list(
                 entry.get("executed_branches"), name, f"{pointer}/executed_branches"
@@ -392,13 +389,11 @@ def _parse_coveragepy(doc: Document, obj: dict[str, Any]) -> dict[str, Any]:
             missing_b = _json_list(
                 entry.get("missing_branches"), name, f"{pointer}/missing_branches"
             )
-            cov.counts.update(
-                branches_valid=len(executed_b) + len(missing_b),
-                branches_covered=len(executed_b),
-            )
+            covered_branches = len(executed_b)
+            cov.add_counts(len(executed_b) + len(missing_b), covered_branches, branches=True)
         for key, computed in (
             ("covered_lines", statements - len(missing)),
-            ("covered_branches", cov.counts.get("branches_covered")),
+            ("covered_branches", covered_branches),
         ):
             stated = summary.get(key)
             if computed is not None and isinstance(stated, int) and stated != computed:
@@ -467,56 +462,82 @@ def _lcov_int(text: str, name: str, lineno: int, what: str) -> int:
         raise EvidenceError(f"{name}: line {lineno}: {what} {text!r} is not an integer") from None
 
 
+@dataclass
+class _LcovRecord:
+    """One SF: ... end_of_record block; a file may have several (one per test name)."""
+
+    entry: FileCoverage
+    start: int
+    lines: dict[int, int] = field(default_factory=dict)
+    branch_records: int = 0
+    stated: dict[str, int] = field(default_factory=dict)
+
+    def close(self, mismatches: list[dict[str, Any]]) -> None:
+        # LF/LH/BRF/BRH are summaries: used only for a record without DA/BRDA lines,
+        # otherwise checked against them.
+        stated = self.stated
+        if self.lines:
+            hit = sum(1 for h in self.lines.values() if h > 0)
+            for tag, computed in (("LF", len(self.lines)), ("LH", hit)):
+                if tag in stated and stated[tag] != computed:
+                    mismatches.append(
+                        {
+                            "what": tag,
+                            "path": self.entry.path,
+                            "line": self.start,
+                            "declared": stated[tag],
+                            "computed": computed,
+                        }
+                    )
+        elif "LF" in stated:
+            self.entry.add_counts(stated["LF"], stated.get("LH", 0))
+        if not self.branch_records and "BRF" in stated:
+            self.entry.add_counts(stated["BRF"], stated.get("BRH", 0), branches=True)
+
+
 def _parse_lcov(doc: Document) -> dict[str, Any]:
     name = doc.name
     files: dict[str, FileCoverage] = {}
     mismatches: list[dict[str, Any]] = []
-    current: FileCoverage | None = None
-    record_lines: dict[int, int] = {}
-    stated: dict[str, int] = {}
-    record_start = 0
+    record: _LcovRecord | None = None
     for lineno, raw_line in enumerate(doc.text.splitlines(), start=1):
         line = raw_line.strip()
         if not line or line.startswith("#"):
             continue
         tag, sep, value = line.partition(":")
         if line == "end_of_record":
-            if current is None:
+            if record is None:
                 raise EvidenceError(f"{name}: line {lineno}: end_of_record without SF:")
-            if "LF" in stated and record_lines and stated["LF"] != len(record_lines):
-                mismatches.append(
-                    _lcov_mismatch("LF", current, record_start, stated["LF"], len(record_lines))
-                )
-            hit = sum(1 for h in record_lines.values() if h > 0)
-            if "LH" in stated and record_lines and stated["LH"] != hit:
-                mismatches.append(_lcov_mismatch("LH", current, record_start, stated["LH"], hit))
-            current = None
-            continue
-        if tag == "SF" and sep:
-            if current is not None:
-                raise EvidenceError(
-                    f"{name}: line {lineno}: SF: inside the record of line {record_start} "
-                    "(missing end_of_record)"
-                )
-            path = normalize_path(value.strip())
-            current = files.setdefault(path, FileCoverage(path, {"line": lineno}))
-            record_lines, stated, record_start = {}, {}, lineno
+            record.close(mismatches)
+            record = None
             continue
         if not sep:
             raise EvidenceError(f"{name}: line {lineno}: {line[:40]!r} is not an LCOV record")
+        if tag == "SF":
+            if record is not None:
+                raise EvidenceError(
+                    f"{name}: line {lineno}: SF: inside the record of line {record.start} "
+                    "(missing end_of_record)"
+                )
+            path = normalize_path(value.strip())
+            record = _LcovRecord(
+                files.setdefault(path, FileCoverage(path, {"line": lineno})), lineno
+            )
+            continue
         if tag in ("TN", "VER"):
             continue
-        if current is None:
-            # Function and other records outside SF/end_of_record make no sense.
+        if record is None:
+            # Line, branch and function data belong to a source file's record.
             raise EvidenceError(f"{name}: line {lineno}: {tag}: outside an SF: record")
+        entry = record.entry
         if tag == "DA":
             parts = value.split(",")
             if len(parts) < 2:
                 raise EvidenceError(f"{name}: line {lineno}: DA needs line,hits")
             number = _lcov_int(parts[0], name, lineno, "line number")
             hits = _lcov_int(parts[1], name, lineno, "hit count")
-            record_lines[number] = record_lines.get(number, 0) + hits
-            current.lines[number] = current.lines.get(number, 0) + hits
+            record.lines[number] = record.lines.get(number, 0) + hits
+            entry.lines[number] = entry.lines.get(number, 0) + hits
         elif tag == "BRDA":
             parts = value.split(",")
             if len(parts) < 4:
@@ -524,52 +545,20 @@ def _parse_lcov(doc: Document) -> dict[str, Any]:
             number = _lcov_int(parts[0], name, lineno, "line number")
             taken_text = parts[-1].strip()
             taken = 0 if taken_text == "-" else _lcov_int(taken_text, name, lineno, "taken")
+            # coverage.py writes branch ids such as "jump to line 3": keep them as text.
             key = (number, parts[1].strip(), ",".join(parts[2:-1]).strip())
-            current.branches[key] = current.branches.get(key, 0) + taken
-            current.has_branch_data = True
+            entry.branches[key] = entry.branches.get(key, 0) + taken
+            record.branch_records += 1
         elif tag in ("LF", "LH", "BRF", "BRH"):
-            stated[tag] = _lcov_int(value, name, lineno, tag)
-            if tag in ("BRF", "BRH"):
-                current.has_branch_data = True
-            _lcov_summary_fallback(current, tag, stated[tag])
-    if current is not None:
+            record.stated[tag] = _lcov_int(value, name, lineno, tag)
+    if record is not None:
         raise EvidenceError(
-            f"{name}: record for {current.path} (line {record_start}) has no end_of_record; "
-            "the file is truncated"
+            f"{name}: record for {record.entry.path} (line {record.start}) has no "
+            "end_of_record; the file is truncated"
         )
     return _result(
         list(files.values()), tool=None, timestamp=None, declared={}, mismatches=mismatches
     )
-
-
-def _lcov_summary_fallback(entry: FileCoverage, tag: str, value: int) -> None:
-    # Used by FileCoverage.summary() only when the file has no DA/BRDA lines at all.
-    key = {
-        "LF": "lines_valid",
-        "LH": "lines_covered",
-        "BRF": "branches_valid",
-        "BRH": "branches_covered",
-    }[tag]
-    entry.counts[key] = (entry.counts.get(key) or 0) + value
-    partner = {
-        "lines_valid": "lines_covered",
-        "lines_covered": "lines_valid",
-        "branches_valid": "branches_covered",
-        "branches_covered": "branches_valid",
-    }[key]
-    entry.counts.setdefault(partner, 0)
-
-
-def _lcov_mismatch(
-    tag: str, entry: FileCoverage, line: int, declared: int, computed: int
-) -> dict[str, Any]:
-    return {
-        "what": tag,
-        "path": entry.path,
-        "line": line,
-        "declared": declared,
-        "computed": computed,
-    }
 
 
 # --- the parser ------------------------------------------------------------------------

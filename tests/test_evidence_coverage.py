@@ -268,6 +268,11 @@ def test_lcov_summary_counts_are_used_only_without_line_data() -> None:
     assert (facts["totals"]["lines_valid"], facts["totals"]["lines_covered"]) == (10, 7)
 
 
+def test_lcov_record_with_only_summaries_adds_to_a_file_with_line_data() -> None:
+    facts = lcov("SF:a.c\nDA:1,1\nend_of_record\nSF:a.c\nLF:4\nLH:1\nend_of_record\n")
+    assert (facts["totals"]["lines_valid"], facts["totals"]["lines_covered"]) == (5, 2)
+
+
 def test_lcov_summary_that_disagrees_with_its_lines_is_recorded() -> None:
     facts = lcov("SF:a.c\nDA:1,1\nDA:2,0\nLF:2\nLH:2\nend_of_record\n")
     assert facts["totals"]["lines_covered"] == 1
