@@ -7,6 +7,8 @@ refused at parse time with no control to point at. Unknown fields are refused so
 never pass silently, and times must be RFC 3339 with a timezone (they are normalized to UTC
 ``...Z``) because a policy cannot compare a time it cannot parse.
 
+Facts never use the keys the framework adds around them (``source``, ``tool``, ``labels``).
+
 Data clones are their own kind (``DataClone``) rather than part of an environment snapshot:
 a clone is an event written by the data-provisioning job when it copies a dataset, while an
 environment snapshot describes an environment's state at one moment and is written by other
@@ -74,9 +76,12 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def facts(self) -> dict[str, Any]:
-        """Plain JSON for the policy input: wire names (``class``, ``from``), empty sections
-        as null, without ``apiVersion``/``kind``."""
-        return self.model_dump(mode="json", by_alias=True, exclude={"api_version", "kind"})
+        """Plain JSON for the policy input: wire names (``class``, ``from``), without
+        ``apiVersion``/``kind``. Unset fields are left out (undefined in Rego, as policies
+        expect of absent data) rather than null, which builtins such as object.get reject."""
+        return self.model_dump(
+            mode="json", by_alias=True, exclude={"api_version", "kind"}, exclude_none=True
+        )
 
 
 class AuditLogging(Record):
@@ -212,7 +217,10 @@ class ChangeRecord(Record):
         None, description="When the CAB reviews an emergency change after the fact."
     )
     created_at: Timestamp | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Further key/values from the change system (e.g. its internal id).",
+    )
 
     def facts(self) -> dict[str, Any]:
         facts = super().facts()
@@ -332,7 +340,7 @@ class CmdbExport(Record):
 
     api_version: ApiVersion = API_VERSION
     kind: Literal["CmdbExport"] = "CmdbExport"
-    source: str | None = Field(None, description="CMDB the export comes from.")
+    system: str | None = Field(None, description="CMDB the export comes from (name or URL).")
     exported_at: Timestamp | None = None
     items: list[ConfigurationItem]
 
@@ -353,3 +361,5 @@ KINDS: dict[str, type[Record]] = {
     model.model_fields["kind"].default: model for model in RECORD_TYPES.values()
 }
 """Record model by the ``kind`` a file declares."""
+
+from gatecheck.evidence import lifecycle_records  # noqa: E402, F401 - registers its types
