@@ -12,6 +12,14 @@ from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
 # Tried in order by detect(); more specific formats first.
 PARSERS: tuple[str, ...] = (
     "gatecheck.evidence.release:ReleaseManifestParser",
+    # gatecheck records (plain, in-toto or DSSE) before any generic in-toto/DSSE parser.
+    "gatecheck.evidence.governance:ChangeRecordParser",
+    "gatecheck.evidence.governance:ApprovalParser",
+    "gatecheck.evidence.governance:MaskingAttestationParser",
+    "gatecheck.evidence.governance:DataCloneParser",
+    "gatecheck.evidence.governance:CmdbExportParser",
+    "gatecheck.evidence.governance:GitHubReviewsParser",
+    "gatecheck.evidence.governance:ServiceNowCmdbParser",
     "gatecheck.evidence.cyclonedx:CycloneDxParser",
     "gatecheck.evidence.spdx:SpdxParser",
     "gatecheck.evidence.pipaudit:PipAuditParser",

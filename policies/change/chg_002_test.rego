@@ -1,0 +1,89 @@
+package gatecheck.controls.chg_002_test
+
+import rego.v1
+
+import data.gatecheck.controls.chg_002
+import data.gatecheck.governance.fixtures as f
+
+owner := f.approval("s.nakamura@example.org", ["service-owner"], {})
+
+messages(doc) := {r.msg | some r in chg_002.deny with input as doc}
+
+doc_with(rel, change, approvals) := f.input_for(rel, {"change_record": [change], "approval": approvals})
+
+test_independent_approver_and_deployer_pass if {
+	count(chg_002.deny) == 0 with input as doc_with(f.release({}), f.change_record({}), [owner])
+}
+
+test_approver_who_is_also_the_author_fails if {
+	self := f.approval("D.Chen", ["security"], {"pointer": "/approvals/1"})
+	doc := doc_with(f.release({}), f.change_record({}), [owner, self])
+	messages(doc) == {"D.Chen approved change CHG100 that they authored"}
+	some r in chg_002.deny with input as doc
+	r.evidence == [
+		{"path": "evidence/approvals.yaml", "pointer": "/approvals/1"},
+		{"path": "evidence/change.yaml", "pointer": "/authors"},
+	]
+}
+
+test_author_under_an_alias_is_still_the_author if {
+	self := f.approval("dchen-gh", [], {})
+	doc := doc_with(f.release({}), f.change_record({}), [owner, self])
+	count(chg_002.deny) == 0 with input as doc
+	messages(doc) == {"dchen-gh approved change CHG100 that they authored"} with data.gatecheck.config.params.identity_aliases as {"dchen-gh": "d.chen"}
+}
+
+test_author_rejecting_their_own_change_is_not_a_violation if {
+	self := f.approval("d.chen", [], {"decision": "rejected"})
+	count(chg_002.deny) == 0 with input as doc_with(f.release({}), f.change_record({}), [owner, self])
+}
+
+test_approver_who_requested_the_change_fails if {
+	self := f.approval("m.lindqvist@example.org", [], {})
+	messages(doc_with(f.release({}), f.change_record({}), [self])) == {"m.lindqvist@example.org approved change CHG100 that they requested"}
+}
+
+test_initiator_who_is_the_only_author_fails if {
+	change := f.change_record({"authors": ["Release-Bot"]})
+	messages(doc_with(f.release({}), change, [owner])) == {"deployment initiator release-bot is the only author of change CHG100"}
+}
+
+test_initiator_who_is_one_of_several_authors_passes if {
+	change := f.change_record({"authors": ["release-bot", "d.chen"]})
+	count(chg_002.deny) == 0 with input as doc_with(f.release({}), change, [owner])
+}
+
+test_initiator_without_a_deployment_role_fails if {
+	rel := f.release({"deployment": {"initiator": "a.intern", "initiator_roles": ["developer"]}})
+	messages(doc_with(rel, f.change_record({}), [owner])) == {`deployment initiator a.intern holds none of the deployment roles ["deployer", "release-manager"]`}
+}
+
+test_initiator_role_from_the_directory_counts if {
+	rel := f.release({"deployment": {"initiator": "a.intern", "initiator_roles": []}})
+	count(chg_002.deny) == 0 with input as doc_with(rel, f.change_record({}), [owner])
+		with data.gatecheck.config.params.approver_roles as {"A.Intern": ["release-manager"]}
+}
+
+test_missing_initiator_fails if {
+	rel := f.release({"deployment": {"initiator": null}})
+	messages(doc_with(rel, f.change_record({}), [owner])) == {"the release manifest names no deployment initiator"}
+}
+
+test_release_without_deployment_section_fails if {
+	rel := object.remove(f.release({}), {"deployment"})
+	messages(doc_with(rel, f.change_record({}), [owner])) == {"the release manifest names no deployment initiator"}
+	messages(doc_with(f.release({"deployment": null}), f.change_record({}), [owner])) == {"the release manifest names no deployment initiator"}
+}
+
+test_missing_change_record_fails if {
+	messages(f.input_for(f.release({}), {"approval": [owner]})) == {"no change record CHG100 in the bundle, so authors and requester are unknown"}
+}
+
+test_change_record_without_authors_fails if {
+	messages(doc_with(f.release({}), f.change_record({"authors": []}), [owner])) == {"change record CHG100 lists no authors"}
+}
+
+test_info_declares_control if {
+	chg_002.info.id == "GC-CHG-002"
+	chg_002.info.stages.production == "fail"
+}
