@@ -88,14 +88,16 @@ def measure(path: Path, repeat: int) -> None:
     from gatecheck.evidence.interface import Document, ParseContext
 
     # Schema compilation is cached per process; count it once, in the first run.
-    runs = []
+    # CPU time is reported too: on a shared machine it says more than the wall clock.
+    runs, cpu = [], []
     facts: dict[str, object] = {}
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         doc = Document.from_path(path)
         parser, fmt = registry.detect(doc)
         facts = parser.parse(doc, fmt, ParseContext())
         runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(
         json.dumps(
@@ -105,6 +107,8 @@ def measure(path: Path, repeat: int) -> None:
                 "components": facts["component_count"],
                 "first_s": runs[0],
                 "best_s": min(runs),
+                "first_cpu_s": cpu[0],
+                "best_cpu_s": min(cpu),
                 "peak_rss_mib": peak_kib / 1024,
             }
         )
@@ -143,6 +147,10 @@ def main() -> int:
         f"detect + validate + normalize: first run {result['first_s']:.2f} s "
         f"(incl. schema compile), best of {args.repeat} {result['best_s']:.2f} s "
         f"(target <= {TARGET_S:.0f} s)"
+    )
+    print(
+        f"CPU time of the same: first run {result['first_cpu_s']:.2f} s, "
+        f"best {result['best_cpu_s']:.2f} s"
     )
     print(f"peak memory (RSS of the measuring process): {result['peak_rss_mib']:.0f} MiB")
     return 0 if result["valid"] and result["first_s"] <= TARGET_S else 1
