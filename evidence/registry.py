@@ -27,6 +27,10 @@ PARSERS: tuple[str, ...] = (
     "gatecheck.evidence.grype:GrypeParser",
     "gatecheck.evidence.trivy:TrivyParser",
     "gatecheck.evidence.sarif:SarifParser",
+    # SLSA provenance (plain, DSSE or in a Sigstore bundle) before generic signatures, so a
+    # signed provenance attestation is read as provenance; `--type signature` overrides.
+    "gatecheck.evidence.provenance:ProvenanceParser",
+    "gatecheck.evidence.signatures:SignatureParser",
     "gatecheck.evidence.junit:JUnitParser",
     # Last: LCOV is plain text, detected only by its SF:/end_of_record records.
     "gatecheck.evidence.coverage:CoverageParser",

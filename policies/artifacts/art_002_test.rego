@@ -1,0 +1,182 @@
+package gatecheck.controls.art_002_test
+
+import rego.v1
+
+import data.gatecheck.controls.art_002
+
+hex := concat("", [x | some _ in numbers.range(1, 64); x := "a"])
+
+other_hex := concat("", [x | some _ in numbers.range(1, 64); x := "b"])
+
+api := {"name": "payments-api", "version": "1.4.0", "digest": concat("", ["sha256:", hex])}
+
+beacon := "https://github.com/acme/payments/.github/workflows/release.yml@refs/tags/v1.4.0"
+
+actions := "https://token.actions.githubusercontent.com"
+
+key_id := concat("", [x | some _ in numbers.range(1, 64); x := "c"])
+
+# A signature fact as gatecheck.evidence.signatures produces it, inside the framework's wrapper.
+signature(digest, overrides) := object.union(
+	{
+		"kind": "sigstore-bundle",
+		"media_type": "application/vnd.dev.sigstore.bundle.v0.3+json",
+		"payload_type": null,
+		"predicate_type": null,
+		"verified": true,
+		"reason": null,
+		"signer": {"identity": beacon, "issuer": actions},
+		"subjects": [{"name": null, "digest": {"sha256": digest}, "pointer": "/messageSignature/messageDigest"}],
+		"signed_at": "2026-01-30T10:00:00Z",
+		"timestamps": [{"source": "transparency-log", "time": "2026-01-30T10:00:00Z"}],
+		"log": {"kind": "hashedrekord", "version": "0.0.1", "index": 1, "integrated_time": "2026-01-30T10:00:00Z"},
+		"trusted_root": {"name": "public-good", "sha256": other_hex},
+		"pointer": "",
+		"source": {
+			"path": "evidence/signature/payments-api.sigstore.json", "name": "payments-api.sigstore.json",
+			"format": "sigstore-bundle", "sha256": other_hex, "added_at": "2026-01-30T11:00:00Z",
+		},
+		"tool": {"name": "sigstore", "version": null},
+		"labels": {},
+	},
+	overrides,
+)
+
+good := signature(hex, {})
+
+trusted := [{"identity": beacon, "issuer": actions}]
+
+release_input(stage, artifacts, evidence) := {
+	"stage": stage,
+	"effective_time": "2026-01-31T12:00:00Z",
+	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
+	"release": {
+		"name": "payments", "version": "1.4.0", "artifacts": artifacts,
+		"source_repository": "https://github.com/acme/payments",
+		"source": {"path": "evidence/release.json"},
+	},
+	"evidence": evidence,
+}
+
+prod(signatures) := release_input("production", [api], {"signature": signatures})
+
+test_verified_signature_from_trusted_identity_passes if {
+	count(art_002.deny) == 0 with input as prod([good]) with data.gatecheck.config.params.trusted_signers as trusted
+	count(art_002.not_applicable) == 0 with input as prod([good]) with data.gatecheck.config.params.trusted_signers as trusted
+}
+
+test_signature_digest_matches_case_insensitively if {
+	s := signature(upper(hex), {})
+	count(art_002.deny) == 0 with input as prod([s]) with data.gatecheck.config.params.trusted_signers as trusted
+}
+
+test_identity_regexp_matches_the_whole_identity if {
+	rx := [{"identity_regexp": `https://github\.com/acme/[^/]+/\.github/workflows/release\.yml@refs/tags/v.*`, "issuer": actions}]
+	count(art_002.deny) == 0 with input as prod([good]) with data.gatecheck.config.params.trusted_signers as rx
+}
+
+test_identity_regexp_is_anchored if {
+	evil := signature(hex, {"signer": {"identity": concat("", ["https://evil.example/?", beacon]), "issuer": actions}})
+	rx := [{"identity_regexp": `https://github\.com/acme/.*`, "issuer": actions}]
+	some r in art_002.deny with input as prod([evil]) with data.gatecheck.config.params.trusted_signers as rx
+	contains(r.msg, "not listed in trusted_signers")
+}
+
+test_trusted_key_id_passes if {
+	keyed := signature(hex, {"kind": "dsse", "signer": {"key_id": key_id, "key_alias": null, "key_hint": null}})
+	count(art_002.deny) == 0 with input as prod([keyed]) with data.gatecheck.config.params.trusted_signers as [{"key_id": upper(key_id)}]
+}
+
+test_trusted_key_alias_passes if {
+	keyed := signature(hex, {"kind": "dsse", "signer": {"key_id": key_id, "key_alias": "release-key-2026", "key_hint": null}})
+	count(art_002.deny) == 0 with input as prod([keyed]) with data.gatecheck.config.params.trusted_signers as [{"key_id": "release-key-2026"}]
+}
+
+test_signed_provenance_attestation_counts_as_a_signature if {
+	p := object.union(good, {"signed": true, "predicate_type": "https://slsa.dev/provenance/v1"})
+	doc := release_input("production", [api], {"provenance": [p]})
+	count(art_002.deny) == 0 with input as doc with data.gatecheck.config.params.trusted_signers as trusted
+}
+
+test_unsigned_provenance_does_not_count_as_a_signature if {
+	p := object.union(good, {"signed": false, "verified": false, "signer": null})
+	doc := release_input("production", [api], {"provenance": [p]})
+	some r in art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "no signature in the bundle covers artifact payments-api")
+}
+
+test_missing_signature_fails if {
+	some r in art_002.deny with input as prod([]) with data.gatecheck.config.params.trusted_signers as trusted
+	r.control == "GC-ART-002"
+	r.scope == {"artifact": "payments-api"}
+	r.evidence == [{"path": "evidence/release.json", "pointer": "/artifacts/0"}]
+}
+
+test_signature_over_other_bytes_fails if {
+	tampered := signature(other_hex, {})
+	some r in art_002.deny with input as prod([tampered]) with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "no signature in the bundle covers artifact payments-api")
+}
+
+test_unverified_signature_fails_with_its_reason if {
+	bad := signature(hex, {"verified": false, "reason": "Signature is invalid for input [public-good]"})
+	some r in art_002.deny with input as prod([bad]) with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "no signature covering artifact payments-api verified")
+	contains(r.msg, "payments-api.sigstore.json: Signature is invalid for input")
+	{"path": "evidence/signature/payments-api.sigstore.json", "pointer": ""} in r.evidence
+}
+
+test_untrusted_identity_fails if {
+	other := [{"identity": beacon, "issuer": "https://accounts.google.com"}]
+	some r in art_002.deny with input as prod([good]) with data.gatecheck.config.params.trusted_signers as other
+	contains(r.msg, "is signed only by")
+	contains(r.msg, beacon)
+}
+
+test_wrong_identity_with_trusted_issuer_fails if {
+	s := signature(hex, {"signer": {"identity": "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main", "issuer": actions}})
+	some r in art_002.deny with input as prod([s]) with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "mallory")
+}
+
+test_entry_without_issuer_never_matches if {
+	some _ in art_002.deny with input as prod([good]) with data.gatecheck.config.params.trusted_signers as [{"identity": beacon}]
+}
+
+test_no_trusted_signers_configured_fails if {
+	some _ in art_002.deny with input as prod([good]) with data.gatecheck.config.params.trusted_signers as []
+}
+
+test_one_trusted_signature_is_enough_among_bad_ones if {
+	bad := signature(hex, {"verified": false, "reason": "x"})
+	stranger := signature(hex, {"signer": {"identity": "someone@example.com", "issuer": "https://accounts.google.com"}})
+	count(art_002.deny) == 0 with input as prod([bad, stranger, good]) with data.gatecheck.config.params.trusted_signers as trusted
+}
+
+test_artifact_without_digest_fails if {
+	unpinned := {"name": "payments-api", "version": "1.4.0", "digest": null}
+	doc := release_input("production", [unpinned], {"signature": [good]})
+	some r in art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "has no sha256 digest")
+}
+
+test_each_artifact_needs_its_own_signature if {
+	worker := {"name": "payments-worker", "digest": concat("", ["sha256:", other_hex])}
+	doc := release_input("production", [api, worker], {"signature": [good]})
+	denied := art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
+	count(denied) == 1
+	some r in denied
+	r.scope.artifact == "payments-worker"
+}
+
+test_release_without_artifacts_is_not_applicable if {
+	doc := release_input("production", [], {})
+	count(art_002.deny) == 0 with input as doc
+	count(art_002.not_applicable) == 1 with input as doc
+}
+
+test_info_declares_control if {
+	art_002.info.id == "GC-ART-002"
+	art_002.info.stages.production == "fail"
+	"trusted_signers" in art_002.info.params
+}
