@@ -112,7 +112,7 @@ class GatecheckRecordParser(EvidenceParser):
         return [(_validate(self.record, value, name, sniffed.pointer), "")]
 
     def _facts(self, record: Record, pointer: str, sniffed: Sniffed, signature: Facts) -> Facts:
-        facts = record.facts()  # type: ignore[attr-defined]
+        facts = record.facts()
         if sniffed.form == ENVELOPE:
             # The record sits inside the base64 payload: point at the payload, and say where
             # in the decoded statement.
@@ -181,18 +181,14 @@ class CmdbExportParser(GatecheckRecordParser):
     record = CmdbExport
 
     def _facts(self, record: Record, pointer: str, sniffed: Sniffed, signature: Facts) -> Facts:
-        assert isinstance(record, CmdbExport)
-        base = "/payload" if sniffed.form == ENVELOPE else sniffed.pointer
-        facts = {
-            "system": record.system,
-            "exported_at": record.exported_at,
-            "items": [
-                {**item.model_dump(mode="json", by_alias=True), "pointer": f"{base}/items/{i}"}
-                for i, item in enumerate(record.items)
-            ],
-            "pointer": base,
-            **signature,
-        }
+        # Each CI gets its own pointer, so GC-REL-003 can cite the item; inside a DSSE payload
+        # only the payload itself can be cited.
+        facts = super()._facts(record, pointer, sniffed, signature)
+        for i, item in enumerate(facts["items"]):
+            if sniffed.form == ENVELOPE:
+                item["pointer"] = "/payload"
+            else:
+                item["pointer"] = f"{sniffed.pointer}/items/{i}"
         return facts
 
 

@@ -5,6 +5,7 @@ DSSE-signed with keys made here."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from pathlib import Path
@@ -346,6 +347,14 @@ def test_dsse_signed_record_verified_with_a_configured_key_names_its_signer() ->
     ]
 
 
+def test_dsse_signed_cmdb_export_cites_the_payload_for_each_item() -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    _, fmt, facts = parse_doc(signed_doc("cmdb-export.yaml", key, "cmdb.dsse.json"), keys_ctx(key))
+    assert fmt == "gatecheck-cmdb-export-dsse"
+    assert [i["pointer"] for i in facts["items"]] == ["/payload", "/payload"]
+    assert facts["verified"] is True
+
+
 def test_dsse_signed_by_an_unconfigured_key_is_unverified() -> None:
     signer = ec.generate_private_key(ec.SECP256R1())
     other = ed25519.Ed25519PrivateKey.generate()
@@ -413,6 +422,7 @@ GOVERNANCE_CONTROLS = {
 EFFECTIVE = "2026-03-04T10:30:00Z"  # a Wednesday, inside the change's planned window
 
 
+@functools.cache
 def only_governance_controls() -> dict[str, Any]:
     """A stage profile that switches every other control off, so the decision is ours."""
     from gatecheck.engine.policy import load_policy_set

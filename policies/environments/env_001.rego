@@ -34,6 +34,7 @@ package gatecheck.controls.env_001
 
 import rego.v1
 
+import data.gatecheck.governance as gov
 import data.gatecheck.lib
 
 info := lib.control_info(rego.metadata.chain())
@@ -111,7 +112,9 @@ what(c, a) := sprintf("clone %s of %s from %s to %s", [object.get(c, "id", null)
 	c != null
 } else := sprintf("copy of %s from %s to %s", [a.dataset, a.source_environment, a.target_environment])
 
-refs(c, a) := [lib.ref(a)] if c == null else := [lib.ref(c), lib.ref(a)]
+clone_refs(c) := [] if c == null else := [lib.ref(c)]
+
+refs(c, a) := array.concat(clone_refs(c), [lib.ref(a)])
 
 deny contains result if {
 	some c in clones
@@ -146,13 +149,9 @@ deny contains result if {
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("%s: field %s (%s) is not masked", [what(c, a), field.name, field.classification]),
-		array.concat(refs(c, a), [field_ref(a, sprintf("/fields/%d", [i]))]),
+		array.concat(clone_refs(c), [gov.field_ref(a, sprintf("/fields/%d", [i]))]),
 	)
 }
-
-field_ref(a, suffix) := lib.ref(a) if {
-	object.get(a, "payload_pointer", null) != null
-} else := lib.ref_at(a, concat("", [object.get(a, "pointer", ""), suffix]))
 
 attestation_problems(a) := [p | some check in checks; p := check_problem(check, a)]
 
