@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,9 @@ from gatecheck.cli.common import (
     use_color,
     write_output,
 )
+
+if TYPE_CHECKING:
+    from gatecheck.engine.signing import ReportSigner
 
 STAGES = ("dev", "staging", "production", "post-deploy")
 
@@ -79,6 +83,39 @@ def _outputs(specs: tuple[str, ...], default_format: str) -> list[tuple[str, Pat
     help="Also write the output to PATH (atomically), in FORMAT or --format (repeatable).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="List passing and not-applicable controls too.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the JSON report to FILE: unsigned, or with --sign-key a DSSE envelope, with "
+    "--sign sigstore a Sigstore bundle (an in-toto statement of the report either way).",
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="KEY",
+    help="Sign --report/--vsa with this private key (PEM; Ed25519 or ECDSA P-256).",
+)
+@click.option(
+    "--sign-key-passphrase-env",
+    metavar="VAR",
+    help="Environment variable holding the passphrase of an encrypted --sign-key.",
+)
+@click.option(
+    "--sign",
+    "sign_method",
+    type=click.Choice(["sigstore"]),
+    help="Sign --report/--vsa keylessly with Sigstore (identity token from SIGSTORE_ID_TOKEN or "
+    "ambient CI credentials; needs network access to Fulcio and Rekor).",
+)
+@click.option(
+    "--vsa",
+    "vsa_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Also write a SLSA Verification Summary Attestation v1 for the release artifacts.",
+)
 @engine_options
 @handle_errors
 def evaluate(
@@ -91,6 +128,11 @@ def evaluate(
     fmt: str,
     outputs: tuple[str, ...],
     verbose: bool,
+    report_path: Path | None,
+    sign_key: Path | None,
+    sign_key_passphrase_env: str | None,
+    sign_method: str | None,
+    vsa_path: Path | None,
     **engine_opts: object,
 ) -> None:
     """Evaluate a sealed evidence bundle (directory or .tar.gz) against the policies."""
@@ -116,10 +158,81 @@ def evaluate(
         config=config,
         config_dir=config_dir,
     )
+    # Signing prerequisites (key, passphrase, identity token) fail before the evaluation.
+    signer = _signer(report_path, vsa_path, sign_key, sign_key_passphrase_env, sign_method)
     report = run(request, engine)
+    signed_files, report = _signed_outputs(report, report_path, vsa_path, signer)
+    for path, data in signed_files:
+        write_output(path, data.decode("utf-8"))
     for target_fmt, path in targets:
         write_output(path, render(report, target_fmt, verbose=verbose))
     sys.stdout.write(render(report, fmt, verbose=verbose, color=use_color() and fmt == "text"))
     if report["decision"] == "error":
         click.echo(f"gatecheck: error: {report['error']}", err=True)
     sys.exit(DECISION_EXIT[report["decision"]])
+
+
+def _signer(
+    report_path: Path | None,
+    vsa_path: Path | None,
+    sign_key: Path | None,
+    passphrase_env: str | None,
+    sign_method: str | None,
+) -> ReportSigner | None:
+    from gatecheck.engine.signing import KeySigner, SigstoreSigner, load_signing_key
+    from gatecheck.errors import UsageError
+
+    if sign_key and sign_method:
+        raise UsageError("give --sign-key KEY or --sign sigstore, not both")
+    if passphrase_env and not sign_key:
+        raise UsageError("--sign-key-passphrase-env needs --sign-key")
+    if (sign_key or sign_method) and not (report_path or vsa_path):
+        raise UsageError("nothing to sign: add --report FILE and/or --vsa FILE")
+    for path in (report_path, vsa_path):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: directory {path.parent} does not exist")
+    if sign_key:
+        return KeySigner(load_signing_key(sign_key, passphrase_env=passphrase_env))
+    if sign_method == "sigstore":
+        return SigstoreSigner()
+    return None
+
+
+def _signed_outputs(
+    report: dict[str, Any],
+    report_path: Path | None,
+    vsa_path: Path | None,
+    signer: ReportSigner | None,
+) -> tuple[list[tuple[Path, bytes]], dict[str, Any]]:
+    """The --report/--vsa files to write. When they cannot all be made (signing failed), none
+    is written and the decision becomes error."""
+    from gatecheck.engine.attestation import report_payload, statement_bytes
+    from gatecheck.engine.formats import render
+    from gatecheck.engine.vsa import build_vsa
+    from gatecheck.errors import ReportError
+
+    try:
+        files: list[tuple[Path, bytes]] = []
+        if signer is None:
+            if report_path is not None:
+                files.append((report_path, render(report, "json").encode("utf-8")))
+            if vsa_path is not None:
+                files.append((vsa_path, statement_bytes(build_vsa(report)) + b"\n"))
+            return files, report
+        paths: list[Path] = []
+        payloads: list[bytes] = []
+        if report_path is not None:
+            paths.append(report_path)
+            payloads.append(report_payload(report))
+        if vsa_path is not None:
+            paths.append(vsa_path)
+            payloads.append(statement_bytes(build_vsa(report)))
+        return list(zip(paths, signer.sign(payloads), strict=True)), report
+    except ReportError as exc:
+        failed = {
+            **report,
+            "decision": "error",
+            "error": f"{exc.diagnostics()} (the evaluation's decision was "
+            f"{report['decision']}; no --report/--vsa file was written)",
+        }
+        return [], failed

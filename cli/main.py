@@ -16,7 +16,9 @@ COMMANDS: dict[str, str] = {
     "bundle": "gatecheck.cli.bundle:bundle",
     "collect": "gatecheck.cli.collect:collect",
     "evaluate": "gatecheck.cli.evaluate:evaluate",
+    "keys": "gatecheck.cli.keys:keys",
     "policy": "gatecheck.cli.policy:policy",
+    "report": "gatecheck.cli.report:report",
     "schema": "gatecheck.cli.schema:schema",
 }
 
