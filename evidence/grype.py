@@ -4,7 +4,8 @@ Layout (grype's JSON presenter): ``matches[]`` each with ``vulnerability`` (id, 
 cvss[], fix{versions, state}), ``relatedVulnerabilities[]`` (aliases, usually the NVD CVE)
 and ``artifact`` (name, version, type, purl); ``ignoredMatches[]`` are findings the user's
 grype configuration suppressed; ``source`` is what was scanned; ``descriptor`` names grype,
-its version and the scan time.
+its version and the scan time. For an image, ``target_digests`` holds the image's manifest,
+config (image ID) and repository digests, so policies can tell which artifact was scanned.
 
 Severity is grype's label (Critical, High, Medium, Low, Negligible -> low, Unknown -> none);
 only when grype gives no label is the band derived from the CVSS scores it lists. Grype's
@@ -59,6 +60,14 @@ def _target(source: Any) -> str | None:
     return None
 
 
+def _target_digests(source: Any) -> list[str]:
+    target = source.get("target") if isinstance(source, dict) else None
+    if not isinstance(target, dict):
+        return []
+    repo_digests = target.get("repoDigests") if isinstance(target.get("repoDigests"), list) else []
+    return sev.sha256_digests([target.get("manifestDigest"), target.get("imageID"), *repo_digests])
+
+
 def _package(artifact: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": sev.text(artifact.get("name")),
@@ -106,6 +115,7 @@ class GrypeParser(EvidenceParser):
             "scanner": {"name": "grype", "version": sev.text(descriptor.get("version"))},
             "timestamp": sev.normalize_time(descriptor.get("timestamp")),
             "target": _target(obj.get("source")),
+            "target_digests": _target_digests(obj.get("source")),
             "packages": packages,
             "packages_complete": False,
             "unaudited": [],

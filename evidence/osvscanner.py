@@ -209,6 +209,7 @@ class OsvScannerParser(EvidenceParser):
             "scanner": {"name": "osv-scanner", "version": None},
             "timestamp": None,
             "target": ", ".join(targets) if targets else None,
+            "target_digests": [],
             "packages": packages,
             "packages_complete": complete,
             "unaudited": [],

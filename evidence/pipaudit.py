@@ -50,7 +50,9 @@ class PipAuditParser(EvidenceParser):
                 "purl": pypi_purl(name, version),
             }
             if dep.get("skip_reason"):
-                unaudited.append({**package, "reason": str(dep["skip_reason"])})
+                unaudited.append(
+                    {**package, "reason": str(dep["skip_reason"]), "pointer": f"/dependencies/{i}"}
+                )
                 continue
             packages.append(package)
             for j, vuln in enumerate(dep.get("vulns") or []):
@@ -75,6 +77,7 @@ class PipAuditParser(EvidenceParser):
             "scanner": {"name": "pip-audit", "version": None},
             "timestamp": None,
             "target": None,
+            "target_digests": [],
             "packages": packages,
             # pip-audit lists every dependency it collected, audited or not.
             "packages_complete": True,

@@ -28,7 +28,7 @@ from gatecheck.evidence.severity import parse_score
 SUPPORTED_VERSION = "2.1.0"
 LEVELS = ("none", "note", "warning", "error")
 MAX_MESSAGE_CHARS = 2000
-_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d+)\}")
 
 
 def _is_sarif(obj: dict[str, Any]) -> bool:
@@ -55,14 +55,27 @@ def _message_text(message: Any, rule: dict[str, Any] | None) -> str | None:
         # §3.11.7: a message by reference to the rule's messageStrings, with {n} arguments.
         template = _dict(_dict(rule.get("messageStrings")).get(message["id"])).get("text")
         if isinstance(template, str):
-            args = [str(a) for a in _list(message.get("arguments"))]
-            text = _PLACEHOLDER.sub(
-                lambda m: args[int(m.group(1))] if int(m.group(1)) < len(args) else m.group(0),
-                template,
-            )
+            text = _fill(template, [str(a) for a in _list(message.get("arguments"))])
     if not isinstance(text, str):
         text = message.get("markdown") if isinstance(message.get("markdown"), str) else None
     return text[:MAX_MESSAGE_CHARS] if text is not None else None
+
+
+def _fill(template: str, args: list[str]) -> str:
+    """§3.11.5 placeholders: {n} is argument n; {{ and }} are literal braces."""
+    # Plain str.replace is much faster than the regex; safe unless braces could be re-read.
+    if "{{" not in template and "}}" not in template and not any("{" in a for a in args):
+        for i, arg in enumerate(args):
+            template = template.replace(f"{{{i}}}", arg)
+        return template
+    return _PLACEHOLDER.sub(
+        lambda m: (
+            m.group(0)[0]
+            if m.group(1) is None
+            else (args[int(m.group(1))] if int(m.group(1)) < len(args) else m.group(0))
+        ),
+        template,
+    )
 
 
 class _Run:

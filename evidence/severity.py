@@ -125,6 +125,21 @@ def normalize_time(value: Any) -> str | None:
         return None
 
 
+def sha256_digests(values: list[Any]) -> list[str]:
+    """Lower-case sha256 hex digests from ``sha256:<hex>`` strings, also inside image
+    references (``name@sha256:<hex>``); anything else is skipped."""
+    found: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        _, _, digest = value.rpartition("sha256:")
+        digest = digest.lower()
+        is_hex = len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+        if is_hex and digest not in found:
+            found.append(digest)
+    return found
+
+
 def text(value: Any) -> str | None:
     """A non-empty string, else None."""
     return value if isinstance(value, str) and value != "" else None

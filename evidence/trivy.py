@@ -138,6 +138,7 @@ class TrivyParser(EvidenceParser):
             "scanner": {"name": "trivy", "version": self._version(obj)},
             "timestamp": sev.normalize_time(obj.get("CreatedAt")),
             "target": sev.text(obj.get("ArtifactName")),
+            "target_digests": self._target_digests(obj),
             "packages": packages,
             "packages_complete": complete,
             "unaudited": [],
@@ -170,6 +171,13 @@ class TrivyParser(EvidenceParser):
     def _version(obj: dict[str, Any]) -> str | None:
         trivy = obj.get("Trivy")
         return sev.text(trivy.get("Version")) if isinstance(trivy, dict) else None
+
+    @staticmethod
+    def _target_digests(obj: dict[str, Any]) -> list[str]:
+        # An image's ID (config digest) and repository digests name the scanned bytes.
+        metadata = obj.get("Metadata") if isinstance(obj.get("Metadata"), dict) else {}
+        repo = metadata.get("RepoDigests") if isinstance(metadata.get("RepoDigests"), list) else []
+        return sev.sha256_digests([metadata.get("ImageID"), *repo])
 
     @staticmethod
     def _warnings(obj: dict[str, Any]) -> list[dict[str, str]]:

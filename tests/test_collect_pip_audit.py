@@ -8,10 +8,12 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import make_bundle, run_gatecheck
 from osv_server import OsvServer
 
 from gatecheck.cli.main import cli
@@ -24,13 +26,36 @@ OSV_RECORDS = Path(__file__).parent / "data" / "vulnscan" / "osv"
 PINNED = "idna==3.6\nrequests==2.31.0\nsix==1.16.0\n"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def osv() -> Iterator[OsvServer]:
     server = OsvServer(OSV_RECORDS).start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def collected(
+    tmp_path_factory: pytest.TempPathFactory, osv: OsvServer
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`gatecheck collect pip-audit` over pinned requirements, run once for this module."""
+    work = tmp_path_factory.mktemp("collect")
+    (work / "requirements.txt").write_text(PINNED)
+    # --osv-url takes the API base or, as here, its query endpoint.
+    proc = gatecheck(
+        "collect",
+        "pip-audit",
+        "-r",
+        "requirements.txt",
+        "--no-deps",
+        "--osv-url",
+        f"{osv.url}/v1/query/",
+        "-o",
+        "pip-audit.json",
+        cwd=work,
+    )
+    return work, proc
 
 
 def gatecheck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -52,22 +77,11 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-def test_pinned_requirements_report_is_pip_audits_own_bytes(tmp_path: Path, osv: OsvServer) -> None:
-    (tmp_path / "requirements.txt").write_text(PINNED)
+def test_pinned_requirements_report_is_pip_audits_own_bytes(
+    collected: tuple[Path, subprocess.CompletedProcess[str]], osv: OsvServer
+) -> None:
+    tmp_path, proc = collected
     out = tmp_path / "pip-audit.json"
-    # --osv-url takes the API base or, as here, its query endpoint.
-    proc = gatecheck(
-        "collect",
-        "pip-audit",
-        "-r",
-        "requirements.txt",
-        "--no-deps",
-        "--osv-url",
-        f"{osv.url}/v1/query/",
-        "-o",
-        str(out),
-        cwd=tmp_path,
-    )
     assert proc.returncode == 0, proc.stderr
     assert "3 dependencies audited, 1 known vulnerabilities" in proc.stderr
 
@@ -111,6 +125,48 @@ def test_pinned_requirements_report_is_pip_audits_own_bytes(tmp_path: Path, osv:
     asked = {(q["package"]["name"], q["version"]) for q in osv.queries}
     assert {("idna", "3.6"), ("requests", "2.31.0"), ("six", "1.16.0")} <= asked
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pip-audit.json", "requirements.txt"]
+
+
+def test_collected_report_gates_the_release_until_a_scoped_waiver(
+    collected: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    work, _ = collected
+    bundle = make_bundle(tmp_path / "bundle", [work / "pip-audit.json"])
+    at = "--at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    proc = run_gatecheck("evaluate", str(bundle), "--stage", "production", *at, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    art005 = next(r for r in json.loads(proc.stdout)["results"] if r["control"] == "GC-ART-005")
+    assert art005["status"] == "fail"
+    (violation,) = art005["violations"]
+    assert violation["scope"] == {
+        "vulnerability": "PYSEC-2024-60",
+        "component": "pkg:pypi/idna@3.6",
+    }
+    assert violation["evidence"][0]["pointer"] == "/dependencies/0/vulns/0"
+    assert "counted as vuln_unknown_severity high" in violation["msg"]
+
+    config = tmp_path / "gatecheck.yaml"
+    config.write_text(
+        "waivers:\n"
+        "  - control: GC-ART-005\n"
+        "    scope: {release: payments-api, vulnerability: PYSEC-2024-60}\n"
+        "    justification: idna.encode is never called on untrusted input here.\n"
+        "    approver: security@example.com\n"
+        "    expires: 2099-01-01T00:00:00Z\n"
+    )
+    proc = run_gatecheck(
+        "evaluate",
+        str(bundle),
+        "--stage",
+        "production",
+        *at,
+        "--config",
+        str(config),
+        "--format",
+        "json",
+    )
+    art005 = next(r for r in json.loads(proc.stdout)["results"] if r["control"] == "GC-ART-005")
+    assert art005["status"] == "waived", art005
 
 
 def test_unreachable_osv_service_exits_2_and_writes_nothing(tmp_path: Path) -> None:
@@ -171,6 +227,7 @@ def test_skipped_dependency_is_refused_and_earlier_report_kept(
 
 def test_installed_environment_is_audited_with_path(tmp_path: Path, osv: OsvServer) -> None:
     site = sysconfig.get_paths()["purelib"]
+    asked_before = len(osv.queries)
     out = tmp_path / "env.json"
     proc = gatecheck(
         "collect",
@@ -186,7 +243,7 @@ def test_installed_environment_is_audited_with_path(tmp_path: Path, osv: OsvServ
     assert proc.returncode == 0, proc.stderr
     names = {d["name"].lower() for d in json.loads(out.read_text())["dependencies"]}
     assert {"pip-audit", "pytest", "click"} <= names
-    assert len(osv.queries) >= len(names) - 1
+    assert len(osv.queries) - asked_before >= len(names) - 1
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import make_bundle, run_gatecheck
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import registry
@@ -101,6 +102,24 @@ def test_bandit_findings_keep_their_levels_rules_and_lines(bandit_sarif: Any) ->
     original = json.loads(raw)
     for result in sast["results"]:
         assert resolve(original, result["pointer"])["ruleId"] == result["rule_id"]
+
+
+def test_bandit_findings_fail_the_static_analysis_control(
+    bandit_sarif: Any, tmp_path: Path
+) -> None:
+    _, raw = bandit_sarif
+    log_file = tmp_path / "bandit.sarif"
+    log_file.write_bytes(raw)
+    bundle = make_bundle(tmp_path / "bundle", [log_file])
+    proc = run_gatecheck("evaluate", str(bundle), "--stage", "production", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    art006 = next(r for r in json.loads(proc.stdout)["results"] if r["control"] == "GC-ART-006")
+    assert art006["status"] == "fail"
+    scopes = sorted(
+        (v["scope"]["vulnerability"], v["scope"]["component"]) for v in art006["violations"]
+    )
+    assert scopes == [("B324", "insecure.py"), ("B602", "insecure.py")]
+    assert any("B602 at insecure.py:6" in m and "(level error)" in m for m in art006["messages"])
 
 
 def test_eslint_null_rules_are_tolerated_and_recorded() -> None:
@@ -270,6 +289,23 @@ def test_message_strings_artifact_indexes_and_extension_rules_are_resolved() -> 
     assert result["level"] == "error"
     assert result["message"] == "eval used at line 7"
     assert result["locations"] == [{"uri": "src/app.py", "uri_base_id": "SRCROOT", "start_line": 7}]
+
+
+@pytest.mark.parametrize(
+    ("template", "args", "text"),
+    [
+        ("{0} used at line {1}", ["eval", "7"], "eval used at line 7"),
+        ("{{literal}} {0}", ["x"], "{literal} x"),
+        ("{0} and {1}", ["{1}", "b"], "{1} and b"),  # an argument is never re-read
+        ("missing {2}", ["a"], "missing {2}"),
+    ],
+)
+def test_message_placeholders_follow_the_sarif_rules(
+    template: str, args: list[str], text: str
+) -> None:
+    rules = [{"id": "R", "messageStrings": {"m": {"text": template}}}]
+    result = {"ruleId": "R", "message": {"id": "m", "arguments": args}}
+    assert parse_obj(log([result], rules))["results"][0]["message"] == text
 
 
 def test_several_runs_are_kept_apart() -> None:

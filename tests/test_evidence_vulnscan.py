@@ -28,6 +28,7 @@ SCAN_KEYS = {
     "scanner",
     "timestamp",
     "target",
+    "target_digests",
     "packages",
     "packages_complete",
     "unaudited",
@@ -113,6 +114,9 @@ def test_trivy_end_of_life_os_is_a_warning() -> None:
     scan = parse_file("trivy-alpine-310-image.json")
     assert len(scan["vulnerabilities"]) == 4
     assert {v["severity"] for v in scan["vulnerabilities"]} == {"medium"}
+    assert scan["target_digests"] == [
+        "961769676411f082461f9ef46626dd7a2d1e2b2a38e6a44364bcbecf51e66dd4"
+    ]
     assert scan["warnings"][0]["pointer"] == "/Metadata/OS/EOSL"
     assert "alpine 3.10.2 is end of service life" in scan["warnings"][0]["message"]
 
@@ -194,6 +198,10 @@ def test_grype_clean_scan_keeps_scanner_time_and_target() -> None:
     assert scan["scanner"] == {"name": "grype", "version": "0.114.0"}
     assert scan["timestamp"] == "2026-06-23T06:50:16.712896Z"  # +02:00 -> UTC
     assert scan["target"] == "klass-web:latest"
+    assert scan["target_digests"] == [
+        "9f1ac32bb1ae6c01df67563a83db4f95ad2e35fe28d65cdaa35eb7b10168610b",
+        "01050cd3b29272ec10b57bfcb4c871b2bb2e740076c375f95c52d12c240f347c",
+    ]
     assert scan["vulnerabilities"] == [] and scan["packages"] == []
     assert scan["packages_complete"] is False
 

@@ -1,0 +1,296 @@
+# METADATA
+# title: No known vulnerabilities above threshold
+# description: >-
+#   The release's dependencies were scanned for known vulnerabilities (pip-audit, OSV-Scanner,
+#   Grype or Trivy JSON), the scan is recent and complete, and nothing it found is severe
+#   enough to block the stage. A finding fails when its severity is at or above
+#   `vuln_fail_severity` (high in production, critical in staging), or when a fixed version
+#   exists and its severity is at or above `vuln_fix_available_fail_severity` (medium). A
+#   finding whose scanner gives no severity (pip-audit never does) counts as
+#   `vuln_unknown_severity` (high). A scan fails when it is older than `scan_max_age_hours`
+#   (24) at the effective time, judged by the scanner's own time or, when it records none, the
+#   time the file was added to the bundle; and when the scanner reports packages or targets
+#   it could not audit. Coverage: every SBOM in the bundle must be covered by the scans.
+#   An SBOM is covered wholesale when a scan's target is the SBOM's subject itself (a scanned
+#   image's manifest, config or repository sha256 digest equals the SBOM subject's sha256).
+#   Otherwise each package component of the SBOM (one with a purl, or a library or framework
+#   with a name and version) must appear in some scan's package list: when both carry a purl,
+#   the purls must agree on type, namespace, name and version (case-insensitive,
+#   percent-decoded, qualifiers and subpath ignored, PyPI names normalized as in PEP 503, a
+#   leading "v" of Go versions ignored); when either lacks a purl, the names
+#   (case-insensitive) and versions must be equal. Packages a scanner reports as unaudited
+#   never count as covered. Scanners that list only vulnerable packages (Grype; Trivy without
+#   --list-all-pkgs; OSV-Scanner without --all-packages) can cover an SBOM only by scanning
+#   its subject. A release that lists no artifacts and has no scan is not applicable.
+#   Results carry scope `vulnerability` (the finding's id) and `component` (purl, else name),
+#   so a waiver can target one finding or one package.
+# custom:
+#   id: GC-ART-005
+#   severity: critical
+#   remediation: >-
+#     Upgrade the affected packages to a fixed version (or waive a specific finding with a
+#     justified, expiring waiver scoped to its vulnerability id), re-run the scanner right
+#     before the gate (`gatecheck collect pip-audit`, `osv-scanner --format json`,
+#     `grype -o json`, `trivy --format json --list-all-pkgs`), make sure it can reach its
+#     vulnerability database so no package is left unaudited, and scan the artifact the SBOM
+#     describes (or all its packages).
+#   frameworks:
+#     nist-800-53: [SI-2, RA-5, SR-4, SA-11]
+#     iso27001: [A.8.8, A.8.25, A.8.28]
+#     soc2: [CC7.1, CC8.1]
+#   evidence: [vulnerability-scan, sbom, release-manifest]
+#   params: [vuln_fail_severity, vuln_fix_available_fail_severity, vuln_unknown_severity, scan_max_age_hours]
+#   stages:
+#     production: fail
+#     staging: fail
+#     dev: warn
+package gatecheck.controls.art_005
+
+import rego.v1
+
+import data.gatecheck.lib
+
+info := lib.control_info(rego.metadata.chain())
+
+scans := lib.evidence("vulnerability_scan")
+
+sboms := lib.evidence("sbom")
+
+artifacts := object.get(object.get(input, "release", {}), "artifacts", [])
+
+not_applicable contains "the release lists no artifacts and the bundle holds no vulnerability scan, so there is nothing to scan (GC-ART-001 fails such a release)" if {
+	count(artifacts) == 0
+	count(scans) == 0
+}
+
+# -- missing evidence ------------------------------------------------------------------------
+
+deny contains result if {
+	count(scans) == 0
+	count(artifacts) > 0
+	result := lib.result(
+		rego.metadata.chain(),
+		"missing evidence: the bundle holds no vulnerability scan (pip-audit, OSV-Scanner, Grype or Trivy JSON)",
+		[lib.release_ref("/artifacts")],
+	)
+}
+
+# -- findings ---------------------------------------------------------------------------------
+
+scan_name(scan) := object.get(object.get(scan, "source", {}), "name", "scan")
+
+scanner_name(scan) := object.get(object.get(scan, "scanner", {}), "name", "scanner")
+
+component(pkg) := pkg.purl if {
+	is_string(pkg.purl)
+	pkg.purl != ""
+} else := object.get(pkg, "name", "")
+
+package_label(pkg) := sprintf("%s %s", [pkg.name, pkg.version]) if {
+	is_string(pkg.version)
+} else := sprintf("%v", [object.get(pkg, "name", "(unnamed)")])
+
+# The severity a finding is judged at: the scanner's, else vuln_unknown_severity.
+effective_severity(vuln) := vuln.severity if {
+	is_string(vuln.severity)
+	vuln.severity in object.keys(lib.severity_rank)
+} else := lib.param("vuln_unknown_severity")
+
+severity_note(vuln) := "" if {
+	is_string(vuln.severity)
+} else := sprintf(" (the scanner gives no severity; counted as vuln_unknown_severity %s)", [lib.param("vuln_unknown_severity")])
+
+has_fix(vuln) if count(object.get(vuln, "fix_versions", [])) > 0
+
+# Why a finding fails, if it does: the plain threshold first, else the fix-available one.
+failure(vuln) := sprintf("at or above vuln_fail_severity %s", [lib.param("vuln_fail_severity")]) if {
+	lib.at_or_above(effective_severity(vuln), lib.param("vuln_fail_severity"))
+} else := sprintf("a fix is available (%s) and it is at or above vuln_fix_available_fail_severity %s", [
+	concat(", ", vuln.fix_versions), lib.param("vuln_fix_available_fail_severity"),
+]) if {
+	has_fix(vuln)
+	lib.at_or_above(effective_severity(vuln), lib.param("vuln_fix_available_fail_severity"))
+}
+
+aliases_note(vuln) := "" if {
+	count(object.get(vuln, "aliases", [])) == 0
+} else := sprintf(" (aliases %s)", [concat(", ", vuln.aliases)])
+
+deny contains result if {
+	some scan in scans
+	some vuln in scan.vulnerabilities
+	reason := failure(vuln)
+	result := lib.scoped_result(
+		rego.metadata.chain(),
+		sprintf("%s%s in %s: %s severity%s, %s [%s]", [
+			vuln.id, aliases_note(vuln), package_label(vuln.package), effective_severity(vuln),
+			severity_note(vuln), reason, scan_name(scan),
+		]),
+		[lib.ref_at(scan, vuln.pointer)],
+		{"vulnerability": vuln.id, "component": component(vuln.package)},
+	)
+}
+
+# -- scan freshness ---------------------------------------------------------------------------
+
+scan_time(scan) := scan.timestamp if {
+	is_string(scan.timestamp)
+} else := scan.source.added_at
+
+time_basis(scan) := "scan time" if {
+	is_string(scan.timestamp)
+} else := "time added to the bundle (the scanner records no scan time)"
+
+deny contains result if {
+	some scan in scans
+	max_hours := lib.param("scan_max_age_hours")
+	age := lib.age_ns(scan_time(scan))
+	age > max_hours * lib.hour_ns
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%s scan %s is %d hours old (%s %s), older than scan_max_age_hours %v", [
+			scanner_name(scan), scan_name(scan), floor(age / lib.hour_ns), time_basis(scan),
+			scan_time(scan), max_hours,
+		]),
+		[lib.ref(scan)],
+	)
+}
+
+# -- unaudited packages -------------------------------------------------------------------------
+
+deny contains result if {
+	some scan in scans
+	some i, pkg in object.get(scan, "unaudited", [])
+	result := lib.scoped_result(
+		rego.metadata.chain(),
+		sprintf("%s could not audit %s: %s [%s]", [
+			scanner_name(scan), package_label(pkg), object.get(pkg, "reason", "no reason given"),
+			scan_name(scan),
+		]),
+		[lib.ref_at(scan, object.get(pkg, "pointer", ""))],
+		{"component": component(pkg)},
+	)
+}
+
+warn contains result if {
+	some scan in scans
+	some w in object.get(scan, "warnings", [])
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%s [%s]", [w.message, scan_name(scan)]),
+		[lib.ref_at(scan, object.get(w, "pointer", ""))],
+	)
+}
+
+# -- coverage of the SBOMs ----------------------------------------------------------------------
+
+# A package URL reduced to type/namespace/name@version for comparison.
+purl_key(purl) := key if {
+	is_string(purl)
+	startswith(lower(purl), "pkg:")
+	base := split(split(purl, "#")[0], "?")[0]
+	decoded := lower(strings.replace_n({"%40": "@", "%2b": "+", "%2B": "+", "%3a": ":", "%3A": ":", "%20": " "}, base))
+	ats := indexof_n(decoded, "@")
+	count(ats) > 0
+	at := max(ats)
+	at > 4
+	path := normalize_path(substring(decoded, 0, at))
+	raw_version := substring(decoded, at + 1, -1)
+	raw_version != ""
+	not contains(raw_version, "/") # an npm scope's "@", not a version
+	version := normalize_version(path, raw_version)
+	key := sprintf("%s@%s", [path, version])
+}
+
+normalize_path(path) := concat("", ["pkg:pypi/", regex.replace(substring(path, 9, -1), `[-_.]+`, "-")]) if {
+	startswith(path, "pkg:pypi/")
+} else := path
+
+normalize_version(path, version) := trim_prefix(version, "v") if {
+	startswith(path, "pkg:golang/")
+} else := version
+
+name_key(name, version) := sprintf("%s@%s", [lower(name), version]) if {
+	is_string(name)
+	is_string(version)
+	name != ""
+	version != ""
+}
+
+scanned_purls contains key if {
+	some scan in scans
+	some pkg in scan.packages
+	key := purl_key(pkg.purl)
+}
+
+scanned_names contains key if {
+	some scan in scans
+	some pkg in scan.packages
+	key := name_key(pkg.name, pkg.version)
+}
+
+scanned_digests contains lower(d) if {
+	some scan in scans
+	some d in object.get(scan, "target_digests", [])
+}
+
+package_component(c) if purl_key(c.purl)
+
+package_component(c) if {
+	not purl_key(c.purl)
+	component_type(c) in {"library", "framework"}
+	name_key(c.name, c.version)
+}
+
+component_type(c) := c.type if {
+	is_string(c.type)
+} else := "library"
+
+covered(c) if purl_key(c.purl) in scanned_purls
+
+covered(c) if {
+	not purl_key(c.purl)
+	name_key(c.name, c.version) in scanned_names
+}
+
+# A component with a purl also counts when a scanner listed it by name and version only.
+covered(c) if {
+	purl_key(c.purl)
+	some scan in scans
+	some pkg in scan.packages
+	not purl_key(pkg.purl)
+	name_key(pkg.name, pkg.version) == name_key(c.name, c.version)
+}
+
+subject_scanned(sbom) if {
+	some subject in object.get(sbom, "subjects", [])
+	digest := lower(object.get(object.get(subject, "digests", {}), "sha256", ""))
+	digest != ""
+	digest in scanned_digests
+}
+
+partial_scanners := {sprintf("%s (%s)", [scanner_name(s), scan_name(s)]) |
+	some s in scans
+	object.get(s, "packages_complete", false) != true
+}
+
+coverage_hint := "" if {
+	count(partial_scanners) == 0
+} else := sprintf("; %s list only vulnerable packages: scan the SBOM's subject itself or list all packages", [concat(", ", sort(partial_scanners))])
+
+deny contains result if {
+	count(scans) > 0
+	some sbom in sboms
+	not subject_scanned(sbom)
+	some c in object.get(sbom, "components", [])
+	package_component(c)
+	not covered(c)
+	result := lib.scoped_result(
+		rego.metadata.chain(),
+		sprintf("SBOM %s lists %s, which no vulnerability scan covered%s", [
+			object.get(object.get(sbom, "source", {}), "name", "SBOM"), package_label(c), coverage_hint,
+		]),
+		[lib.ref_at(sbom, object.get(c, "pointer", ""))],
+		{"component": component(c)},
+	)
+}
