@@ -12,6 +12,20 @@ from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
 # Tried in order by detect(); more specific formats first.
 PARSERS: tuple[str, ...] = (
     "gatecheck.evidence.release:ReleaseManifestParser",
+    # Lifecycle records (gatecheck's own kinds; k6 summaries need metrics + root_group).
+    "gatecheck.evidence.lifecycle:EnvironmentSnapshotParser",
+    "gatecheck.evidence.lifecycle:SegmentationTestParser",
+    "gatecheck.evidence.lifecycle:PipelineAuditLogParser",
+    "gatecheck.evidence.lifecycle:PerformanceSummaryParser",
+    "gatecheck.evidence.lifecycle:K6SummaryParser",
+    "gatecheck.evidence.lifecycle:PentestSummaryParser",
+    "gatecheck.evidence.lifecycle:MigrationDryRunParser",
+    "gatecheck.evidence.lifecycle:DeploymentMetricsParser",
+    "gatecheck.evidence.lifecycle:MonitoringConfigParser",
+    "gatecheck.evidence.lifecycle:RunbookParser",
+    "gatecheck.evidence.lifecycle:BackupRestoreTestParser",
+    "gatecheck.evidence.lifecycle:RollbackTestParser",
+    "gatecheck.evidence.lifecycle:StateSnapshotParser",
     # gatecheck records (plain, in-toto or DSSE) before any generic in-toto/DSSE parser.
     "gatecheck.evidence.governance:ChangeRecordParser",
     "gatecheck.evidence.governance:ApprovalParser",

@@ -1,0 +1,50 @@
+package gatecheck.controls.rbk_004_test
+
+import rego.v1
+
+import data.gatecheck.controls.rbk_004
+
+run(snapshots, records) := {
+	"stage": "production",
+	"release": {"name": "payments", "version": "2.4.0", "snapshots": snapshots, "source": {"path": "evidence/r.json"}},
+	"evidence": {"state_snapshot": records},
+}
+
+record(overrides) := object.union(
+	{
+		"release": {"name": "payments", "version": "2.4.0"},
+		"config_snapshot_id": "cfg-2026-03-01-1130",
+		"data_snapshot_id": "rds:payments-2026-03-01-1130",
+		"taken_at": "2026-03-01T11:30:00Z",
+		"pointer": "",
+		"source": {"path": "evidence/snap.json"},
+	},
+	overrides,
+)
+
+test_snapshot_ids_in_manifest_pass if {
+	count(rbk_004.deny) == 0 with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": "db-1", "taken_at": null}, [])
+}
+
+test_snapshot_record_passes if {
+	count(rbk_004.deny) == 0 with input as run(null, [record({})])
+}
+
+test_ids_may_come_from_both_sources if {
+	count(rbk_004.deny) == 0 with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": null}, [record({"config_snapshot_id": null})])
+}
+
+test_missing_data_snapshot_fails if {
+	results := rbk_004.deny with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": " "}, [])
+	count(results) == 1
+	some r in results
+	r.msg == "no data snapshot id is recorded before the deployment"
+}
+
+test_nothing_recorded_fails_twice if {
+	count(rbk_004.deny) == 2 with input as run(null, [])
+}
+
+test_record_of_other_release_does_not_count if {
+	count(rbk_004.deny) == 2 with input as run(null, [record({"release": {"name": "payments", "version": "2.3.0"}})])
+}

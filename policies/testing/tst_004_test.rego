@@ -1,0 +1,87 @@
+package gatecheck.controls.tst_004_test
+
+import rego.v1
+
+import data.gatecheck.controls.tst_004
+
+pentest(overrides) := object.union(
+	{
+		"scope": {"environment": "staging", "targets": ["https://staging.payments.example.org"]},
+		"performed_at": "2026-02-10T17:00:00Z",
+		"findings": [
+			{"id": "PT-1", "title": "Verbose errors", "severity": "low", "status": "open"},
+			{"id": "PT-2", "title": "IDOR on /accounts", "severity": "high", "status": "fixed"},
+		],
+		"reviewer": "sec-lead@example.org",
+		"reviewed_at": "2026-02-12T09:00:00Z",
+		"pointer": "",
+		"source": {"path": "evidence/pentest.json"},
+	},
+	overrides,
+)
+
+run(class, pentests) := {
+	"stage": "production",
+	"effective_time": "2026-03-01T12:00:00Z",
+	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
+	"release": {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}},
+	"evidence": {"pentest_summary": pentests},
+}
+
+test_reviewed_preproduction_pentest_passes if {
+	count(tst_004.deny) == 0 with input as run("major", [pentest({})])
+}
+
+test_major_release_without_pentest_fails if {
+	some r in tst_004.deny with input as run("major", [])
+	contains(r.msg, "major release without a penetration test of a pre-production environment")
+}
+
+test_production_pentest_does_not_count_for_major if {
+	some r in tst_004.deny with input as run("major", [pentest({"scope": {"environment": "production", "targets": []}})])
+	contains(r.msg, "without a penetration test of a pre-production")
+}
+
+test_stale_pentest_fails_for_any_release if {
+	some r in tst_004.deny with input as run("standard", [pentest({"performed_at": "2025-08-01T00:00:00Z", "reviewed_at": "2025-08-02T00:00:00Z"})])
+	contains(r.msg, "is 212 days old; the limit is 180 days")
+}
+
+test_open_high_finding_fails if {
+	findings := [{"id": "PT-9", "title": "SQL injection", "severity": "High", "status": "open"}]
+	some r in tst_004.deny with input as run("major", [pentest({"findings": findings})])
+	contains(r.msg, "open high pentest finding PT-9: SQL injection")
+	r.scope.vulnerability == "PT-9"
+	r.evidence[0].pointer == "/findings/0"
+}
+
+test_accepted_critical_finding_passes if {
+	findings := [{"id": "PT-3", "severity": "critical", "status": "accepted"}]
+	count(tst_004.deny) == 0 with input as run("major", [pentest({"findings": findings})])
+}
+
+test_unknown_severity_fails if {
+	findings := [{"id": "PT-4", "severity": "severe", "status": "open"}]
+	some r in tst_004.deny with input as run("major", [pentest({"findings": findings})])
+	contains(r.msg, `unknown severity "severe"`)
+}
+
+test_missing_sign_off_fails if {
+	some r in tst_004.deny with input as run("major", [pentest({"reviewer": null, "reviewed_at": null})])
+	contains(r.msg, "no sign-off: no reviewer and reviewed_at")
+}
+
+test_sign_off_after_effective_time_fails if {
+	some r in tst_004.deny with input as run("major", [pentest({"reviewed_at": "2026-03-02T09:00:00Z"})])
+	contains(r.msg, "after the effective time")
+}
+
+test_sign_off_before_test_fails if {
+	some r in tst_004.deny with input as run("major", [pentest({"reviewed_at": "2026-02-01T09:00:00Z"})])
+	contains(r.msg, "before it was performed")
+}
+
+test_standard_release_without_pentest_is_not_applicable if {
+	count(tst_004.deny) == 0 with input as run("standard", [])
+	count(tst_004.not_applicable) == 1 with input as run("standard", [])
+}
