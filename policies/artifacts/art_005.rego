@@ -75,6 +75,34 @@ deny contains result if {
 	)
 }
 
+# -- parameters: a misspelt threshold must fail, never silently pass everything ------------
+
+deny contains result if {
+	some name in ["vuln_fail_severity", "vuln_fix_available_fail_severity", "vuln_unknown_severity"]
+	value := lib.param(name)
+	not value in {"critical", "high", "medium", "low"}
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("parameter %s is %v; use one of critical, high, medium, low", [name, value]),
+		[],
+	)
+}
+
+deny contains result if {
+	value := lib.param("scan_max_age_hours")
+	not valid_hours(value)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("parameter scan_max_age_hours is %v; use a positive number of hours", [value]),
+		[],
+	)
+}
+
+valid_hours(value) if {
+	is_number(value)
+	value > 0
+}
+
 # -- findings ---------------------------------------------------------------------------------
 
 scan_name(scan) := object.get(object.get(scan, "source", {}), "name", "scan")
@@ -135,7 +163,9 @@ deny contains result if {
 
 scan_time(scan) := scan.timestamp if {
 	is_string(scan.timestamp)
-} else := scan.source.added_at
+} else := scan.source.added_at if {
+	is_string(scan.source.added_at)
+}
 
 time_basis(scan) := "scan time" if {
 	is_string(scan.timestamp)
@@ -144,6 +174,7 @@ time_basis(scan) := "scan time" if {
 deny contains result if {
 	some scan in scans
 	max_hours := lib.param("scan_max_age_hours")
+	valid_hours(max_hours)
 	age := lib.age_ns(scan_time(scan))
 	age > max_hours * lib.hour_ns
 	result := lib.result(
@@ -152,6 +183,16 @@ deny contains result if {
 			scanner_name(scan), scan_name(scan), floor(age / lib.hour_ns), time_basis(scan),
 			scan_time(scan), max_hours,
 		]),
+		[lib.ref(scan)],
+	)
+}
+
+deny contains result if {
+	some scan in scans
+	not scan_time(scan)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%s scan %s has no scan time and no time it was added to the bundle, so its age is unknown", [scanner_name(scan), scan_name(scan)]),
 		[lib.ref(scan)],
 	)
 }

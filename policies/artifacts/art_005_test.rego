@@ -192,3 +192,21 @@ test_purl_key_normalizes_what_scanners_vary if {
 	not art_005.purl_key("pkg:npm/%40angular/core")
 	not art_005.purl_key("idna")
 }
+
+test_misspelt_severity_parameter_fails_closed if {
+	some r in art_005.deny with input as prod([scan([vuln("high", [])])])
+		with data.gatecheck.config.params.vuln_fail_severity as "High"
+	contains(r.msg, "parameter vuln_fail_severity is High")
+}
+
+test_non_numeric_age_parameter_fails_closed if {
+	some r in art_005.deny with input as prod([scan([])])
+		with data.gatecheck.config.params.scan_max_age_hours as "24h"
+	contains(r.msg, "parameter scan_max_age_hours is 24h")
+}
+
+test_scan_without_any_time_fails if {
+	timeless := object.union(scan([]), {"timestamp": null, "source": {"path": "p", "name": "n.json", "added_at": null}})
+	some r in art_005.deny with input as prod([timeless])
+	contains(r.msg, "its age is unknown")
+}

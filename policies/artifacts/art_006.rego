@@ -60,6 +60,32 @@ deny contains result if {
 
 log_name(log) := object.get(object.get(log, "source", {}), "name", "SARIF log")
 
+deny contains result if {
+	value := lib.param("sast_fail_security_severity")
+	not valid_threshold(value)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("parameter sast_fail_security_severity is %v; use a number from 0 to 10", [value]),
+		[],
+	)
+}
+
+valid_threshold(value) if {
+	is_number(value)
+	value >= 0
+	value <= 10
+}
+
+deny contains result if {
+	some log in logs
+	count(object.get(log, "runs", [])) == 0
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("SARIF log %s records no run, so no analysis is shown", [log_name(log)]),
+		[lib.ref_at(log, "/runs")],
+	)
+}
+
 # -- failed runs ------------------------------------------------------------------------------
 
 run_errors(run) := concat("; ", [e.message | some e in array.slice(object.get(run, "errors", []), 0, 3)])

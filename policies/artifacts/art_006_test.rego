@@ -116,3 +116,14 @@ test_release_without_artifacts_or_sarif_is_not_applicable if {
 	count(art_006.deny) == 0 with input as no_artifacts
 	count(art_006.not_applicable) == 1 with input as no_artifacts
 }
+
+test_log_without_runs_fails if {
+	some r in art_006.deny with input as doc("production", [sarif([], [])])
+	contains(r.msg, "records no run")
+}
+
+test_non_numeric_threshold_fails_closed if {
+	some r in art_006.deny with input as prod([])
+		with data.gatecheck.config.params.sast_fail_security_severity as "7"
+	contains(r.msg, "parameter sast_fail_security_severity is 7")
+}
