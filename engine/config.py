@@ -17,6 +17,12 @@ from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence import safe
 
 STAGES = ("dev", "staging", "production", "post-deploy")
+SHIPPED_SIGSTORE_ROOTS = ("public-good", "staging")
+# Run settings (engine/settings.py) may share the file; they are not policy configuration.
+SETTINGS_KEYS = frozenset(
+    {"engine", "opa_path", "opa_url", "opa_server_mode", "timeout"}
+    | {"format", "output", "policy", "data"}
+)
 
 
 class StageProfile(BaseModel):
@@ -59,7 +65,9 @@ class Config(BaseModel):
     )
     waivers: list[Waiver] = Field(default_factory=list)
     trusted_keys: list[TrustedKey] = Field(default_factory=list)
-    sigstore_trusted_root: str | None = None
+    sigstore_trusted_root: str | list[str] | None = Field(
+        None, description="trusted_root.json path(s), or `public-good` / `staging` (shipped roots)."
+    )
     junit_kind_patterns: dict[str, list[str]] = Field(default_factory=dict)
 
     def data_overlay(self) -> dict[str, Any]:
@@ -89,9 +97,14 @@ class Config(BaseModel):
             if not pem:
                 raise ConfigError("a trusted key needs `path` or `pem`")
             keys.append({"key_id": key.key_id, "pem": pem})
-        root = None
+        root: str | list[str] | None = None
         if self.sigstore_trusted_root:
-            root = str((base_dir / self.sigstore_trusted_root).expanduser())
+            names = self.sigstore_trusted_root
+            resolved = [
+                n if n in SHIPPED_SIGSTORE_ROOTS else str((base_dir / n).expanduser())
+                for n in ([names] if isinstance(names, str) else names)
+            ]
+            root = resolved[0] if isinstance(names, str) else resolved
         return {
             "trusted_keys": keys,
             "sigstore_trusted_root": root,
@@ -121,6 +134,7 @@ def load_config(path: Path | None) -> tuple[Config, Path]:
         raise ConfigError(f"config {path}: {exc}") from None
     if not isinstance(value, dict):
         raise ConfigError(f"config {path} must be a mapping")
+    value = {k: v for k, v in value.items() if k not in SETTINGS_KEYS}
     try:
         return Config.model_validate(value), path.parent
     except ValidationError as exc:

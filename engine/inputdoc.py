@@ -26,13 +26,14 @@ def _source(entry: EvidenceEntry) -> dict[str, Any]:
     }
 
 
-def _parse(root: Path, entry: EvidenceEntry, ctx: ParseContext) -> dict[str, Any]:
-    doc = Document.from_path(root / entry.path, name=f"{entry.path} ({entry.source_name})")
+def _parse(root: Path, entry: EvidenceEntry, ctx: ParseContext) -> list[dict[str, Any]]:
+    """The entry's facts: one item, or several for files holding a list (e.g. approvals)."""
+    doc = Document.from_path(root / entry.path, name=entry.path)
     try:
         facts = registry.parse(doc, entry.type, entry.format, ctx)
     except EvidenceError as exc:
-        raise EvidenceError(f"evidence {exc}") from None
-    return facts
+        raise EvidenceError(f"evidence {exc} (added as {entry.source_name})") from None
+    return facts if isinstance(facts, list) else [facts]
 
 
 def build_input(
@@ -49,7 +50,7 @@ def build_input(
             f"bundle holds {len(releases)} release manifests; exactly one is required"
         )
     release_entry = releases[0]
-    release = _parse(root, release_entry, ParseContext(config=evidence_config))
+    release = _parse(root, release_entry, ParseContext(config=evidence_config))[0]
     if (release.get("name"), release.get("version")) != (
         manifest.release.name,
         manifest.release.version,
@@ -63,11 +64,11 @@ def build_input(
         if entry.type == RELEASE_FAMILY:
             continue
         ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
-        facts = _parse(root, entry, ctx)
-        facts["source"] = _source(entry)
-        facts["tool"] = entry.tool.model_dump() if entry.tool else None
-        facts["labels"] = dict(entry.labels)
-        evidence.setdefault(registry.input_key(entry.type), []).append(facts)
+        for facts in _parse(root, entry, ctx):
+            facts["source"] = _source(entry)
+            facts["tool"] = entry.tool.model_dump() if entry.tool else None
+            facts["labels"] = dict(entry.labels)
+            evidence.setdefault(registry.input_key(entry.type), []).append(facts)
     return {
         "gatecheck_version": __version__,
         "stage": stage,

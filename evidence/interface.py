@@ -143,8 +143,11 @@ class EvidenceParser(ABC):
         """
 
     @abstractmethod
-    def parse(self, doc: Document, fmt: str, ctx: ParseContext) -> dict[str, Any]:
-        """Validate and normalize ``doc`` (already detected as ``fmt``) into plain JSON facts.
+    def parse(
+        self, doc: Document, fmt: str, ctx: ParseContext
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        """Validate and normalize ``doc`` (already detected as ``fmt``) into plain JSON facts:
+        one object, or a list for files that hold several records (e.g. approvals).
 
         Raise EvidenceError for a file that cannot be read as ``fmt`` at all. Problems a
         control should judge (schema-invalid SBOM, failed signature) are facts in the result

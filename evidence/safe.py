@@ -196,7 +196,10 @@ def _check_json_model(value: Any, name: str) -> None:
 
 
 def load_structured(raw: bytes, *, name: str) -> Any:
-    """JSON, or YAML for files named .yaml/.yml (gatecheck's own record types)."""
+    """gatecheck's own record types: JSON when the document starts like JSON (strictly
+    parsed), otherwise YAML, or YAML whenever the name says .yaml/.yml."""
     if name.lower().endswith((".yaml", ".yml")):
         return load_yaml(raw, name=name)
-    return load_json(raw, name=name)
+    if raw.lstrip(b" \t\r\n")[:1] in (b"{", b"[") or raw.startswith(UTF8_BOM):
+        return load_json(raw, name=name)
+    return load_yaml(raw, name=name)

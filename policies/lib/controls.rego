@@ -82,5 +82,6 @@ at_or_above(severity, threshold) if severity_rank[severity] >= severity_rank[thr
 
 # The artifact's sha256 hex, when its digest is a well-formed sha256 digest.
 artifact_sha256(artifact) := lower(substring(artifact.digest, 7, -1)) if {
+	is_string(artifact.digest)
 	regex.match(`^sha256:[0-9a-fA-F]{64}$`, artifact.digest)
 }
