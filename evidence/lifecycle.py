@@ -271,11 +271,12 @@ class PerformanceSummaryParser(GatecheckRecordParser):
     def parse(self, doc: Document, fmt: str, ctx: ParseContext) -> Facts:
         facts = super().parse(doc, fmt, ctx)
         assert isinstance(facts, dict)
-        base = facts["pointer"]  # "/payload" for a DSSE envelope: the record is encoded
+        base = facts["pointer"]
+        keys = ("latency_p95_ms", "latency_p99_ms", "error_rate")
+        # Inside a DSSE envelope the record is base64 in /payload: cite the payload itself.
+        signed = fmt.endswith("-dsse")
+        facts["pointers"] = {key: base if signed else f"{base}/{key}" for key in keys}
         facts["role"] = _role(doc.name, ctx.labels)
-        facts["pointers"] = {
-            key: f"{base}/{key}" for key in ("latency_p95_ms", "latency_p99_ms", "error_rate")
-        }
         facts["thresholds_failed"] = []
         return facts
 

@@ -134,6 +134,14 @@ def test_record_in_an_in_toto_statement_points_into_the_predicate() -> None:
     assert facts["pointers"]["error_rate"] == "/predicate/error_rate"
 
 
+def test_signed_performance_summary_cites_the_payload() -> None:
+    key = ed25519.Ed25519PrivateKey.generate()
+    envelope = sign_statement(statement_for(load("performance-summary.yaml"), SUBJECT), key)
+    _, fmt, facts = parse_doc(Document(envelope.to_json(), "perf.dsse.json"))
+    assert fmt == "gatecheck-performance-summary-dsse"
+    assert set(facts["pointers"].values()) == {"/payload"}
+
+
 # -- pipeline audit log --------------------------------------------------------------------------
 
 
