@@ -179,9 +179,11 @@ def replay(
         f"(decision {original.get('decision')} -> {result.replayed.get('decision')})"
     )
     if loaded.kind == "report":
-        click.echo("  note: unsigned report; its origin is not established", err=True)
+        click.echo("gatecheck: note: unsigned report; its origin is not established", err=True)
     elif loaded.kind:
-        click.echo("  note: signature not checked here; use `gatecheck report verify`", err=True)
+        click.echo(
+            "gatecheck: note: signature not checked here; use `gatecheck report verify`", err=True
+        )
     for c in result.controls:
         mark = "identical" if c.identical else "DIFFERS  "
         change = c.original if c.original == c.replayed else f"{c.original} -> {c.replayed}"
@@ -193,7 +195,7 @@ def replay(
             f"{result.replayed.get(name)!r}"
         )
     if result.replayed.get("decision") == "error":
-        click.echo(f"  replay error: {result.replayed.get('error')}", err=True)
+        click.echo(f"gatecheck: replay error: {result.replayed.get('error')}", err=True)
     sys.exit(0 if result.identical else 1)
 
 
