@@ -3,6 +3,7 @@ an input, so every decision can be replayed."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 from gatecheck.errors import UsageError
@@ -34,6 +35,18 @@ def format_rfc3339(moment: datetime) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def record_time() -> datetime:
+    """The time stamped into bundle manifests: now, or SOURCE_DATE_EPOCH when set, so a
+    bundle built twice from the same files is byte-identical (reproducible-builds.org)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return now_utc()
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"SOURCE_DATE_EPOCH={epoch!r} is not a UNIX timestamp") from None
 
 
 def to_ns(moment: datetime) -> int:

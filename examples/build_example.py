@@ -1,0 +1,369 @@
+"""Build the example release bundle and its failing variants from real tool output.
+
+    python examples/build_example.py            # rewrites examples/evidence, bundles, keys
+
+What it does, for payments-api 1.4.0 (a major, medium-risk release of examples/app):
+- builds the artifact (a wheel) and takes its sha256 as the release's artifact digest;
+- runs the real tools: cyclonedx-py (SBOM of an environment with the app's pinned
+  dependencies), pip-audit through `gatecheck collect pip-audit` against a local OSV API
+  serving real OSV records, bandit (SARIF), pytest (JUnit, per suite kind) and coverage;
+- writes gatecheck's own records (release manifest, change record, approvals, lifecycle
+  records) and signs the artifact statement and the SLSA provenance with a freshly generated
+  Ed25519 key whose private half is discarded (only the public key is kept, for the config);
+- seals everything into examples/payments-api-1.4.0 and makes the failing variants under
+  examples/variants/.
+
+Bundle times are pinned with SOURCE_DATE_EPOCH so evaluations at the documented effective
+time (`--at 2026-11-27T10:00:00Z`) are reproducible. It needs network access to PyPI (for the
+SBOM's environment) and the `test` extra installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+import yaml
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
+from gatecheck.evidence import dsse, keys
+from gatecheck.evidence.lifecycle import chain_events
+
+HERE = Path(__file__).resolve().parent
+APP = HERE / "app"
+EVIDENCE = HERE / "evidence"
+NAME, VERSION = "payments-api", "1.4.0"
+CHANGE_ID = "CHG0041702"
+REPO = "https://github.com/example-org/payments-api"
+BUILDER = "https://github.com/example-org/payments-api/.github/workflows/release.yml@refs/tags/v1.4.0"
+BUNDLE_TIME = "1795766400"  # 2026-11-27T08:00:00Z: when the release pipeline sealed the bundle
+DEPENDENCIES = ["idna==3.10", "certifi==2024.8.30"]
+VULNERABLE_DEPENDENCIES = ["idna==3.6", "certifi==2024.8.30"]  # idna 3.6: PYSEC-2024-60
+
+
+def run(*cmd: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+    subprocess.run(cmd, cwd=cwd, check=True, env={**os.environ, **(env or {})})
+
+
+def write_yaml(path: Path, value: object) -> Path:
+    path.write_text(yaml.safe_dump(value, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_json(path: Path, value: object) -> Path:
+    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def build_artifact(work: Path) -> str:
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(work / "dist"),
+        str(APP), env={"SOURCE_DATE_EPOCH": BUNDLE_TIME})
+    wheel = next((work / "dist").glob("payments_api-1.4.0-*.whl"))
+    return hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def make_sbom(work: Path, dependencies: list[str], out: Path) -> Path:
+    """CycloneDX 1.6 JSON of an environment holding exactly the app's pinned dependencies."""
+    env_dir = work / f"env-{out.stem}"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    run(sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", *dependencies)
+    run("cyclonedx-py", "environment", str(python), "--pyproject", str(APP / "pyproject.toml"), "--sv", "1.6",
+        "--output-reproducible", "-o", str(out), env={"SOURCE_DATE_EPOCH": "1795755600"})
+    return out
+
+
+def make_scan(work: Path, dependencies: list[str], out: Path) -> Path:
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from osv_server import OsvServer
+
+    requirements = work / f"requirements-{out.stem}.txt"
+    requirements.write_text("\n".join(dependencies) + "\n", encoding="utf-8")
+    server = OsvServer(HERE.parent / "tests" / "data" / "vulnscan" / "osv").start()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "gatecheck", "collect", "pip-audit", "-r", str(requirements),
+                               "--no-deps", "--osv-url", server.url, "-o", str(out)], check=False)
+    finally:
+        server.stop()
+    if proc.returncode not in (0, 1) or not out.exists():
+        raise SystemExit("pip-audit collection failed")
+    return out
+
+
+def make_tests(work: Path) -> list[tuple[Path, str]]:
+    project = work / "app"
+    shutil.copytree(APP, project)
+    env = {"PYTHONPATH": str(project / "src"), "COVERAGE_FILE": str(work / ".coverage")}
+    outputs = []
+    for kind in ("unit", "integration", "smoke"):
+        out = EVIDENCE / f"junit-{kind}.xml"
+        run(sys.executable, "-m", "coverage", "run", "--append", "--branch", "--source", "src", "-m", "pytest", "-q",
+            "-p", "no:cacheprovider", f"tests/{kind}", f"--junitxml={out}", "-o", f"junit_suite_name={kind}",
+            cwd=project, env=env)
+        outputs.append((out, kind))
+    run(sys.executable, "-m", "coverage", "xml", "-o", str(EVIDENCE / "coverage.xml"), cwd=project, env=env)
+    run("bandit", "-q", "-r", "src", "-f", "sarif", "-o", str(EVIDENCE / "bandit.sarif"), cwd=project)
+    return outputs
+
+
+def statement(subject_digest: str, predicate_type: str, predicate: dict) -> bytes:
+    return json.dumps({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": f"payments_api-{VERSION}-py3-none-any.whl", "digest": {"sha256": subject_digest}}],
+        "predicateType": predicate_type,
+        "predicate": predicate,
+    }, sort_keys=True).encode()
+
+
+def make_signatures(digest: str) -> str:
+    """Sign the release statement and the provenance; keep only the public key."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    (HERE / "keys").mkdir(exist_ok=True)
+    (HERE / "keys" / "release-signing.pub").write_text(keys.public_key_pem(key), encoding="utf-8")
+    release = statement(digest, "https://in-toto.io/attestation/release/v0.1",
+                        {"purl": f"pkg:pypi/payments-api@{VERSION}", "releaseId": CHANGE_ID})
+    (EVIDENCE / "artifact-signature.dsse.json").write_bytes(
+        dsse.sign(release, "application/vnd.in-toto+json", key).to_json())
+    provenance = statement(digest, "https://slsa.dev/provenance/v1", {
+        "buildDefinition": {
+            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+            "externalParameters": {"workflow": {"ref": "refs/tags/v1.4.0", "repository": REPO,
+                                                "path": ".github/workflows/release.yml"}},
+            "resolvedDependencies": [{"uri": f"git+{REPO}@refs/tags/v1.4.0",
+                                      "digest": {"gitCommit": "3f2a9c41d07e5b8a6c1e9d2f4b7a0c3e5d8f1a2b"}}],
+        },
+        "runDetails": {"builder": {"id": BUILDER},
+                       "metadata": {"invocationId": "https://github.com/example-org/payments-api/actions/runs/9412"}},
+    })
+    (EVIDENCE / "provenance.slsa.dsse.json").write_bytes(
+        dsse.sign(provenance, "application/vnd.in-toto+json", key).to_json())
+    return keys.key_id(key)
+
+
+def release_manifest(digest: str) -> dict:
+    return {
+        "apiVersion": "gatecheck.dev/v1", "kind": "ReleaseManifest", "name": NAME, "version": VERSION,
+        "class": "major", "risk": "medium", "change_id": CHANGE_ID, "source_repository": REPO,
+        "artifacts": [{
+            "name": NAME, "version": VERSION, "digest": f"sha256:{digest}", "ci_id": "CI-PAY-0042",
+            "regulated": ["pci"],
+            "audit_logging": {"enabled": True, "attested_by": "j.okafor@example.org",
+                              "attested_at": "2026-11-24T10:15:00Z",
+                              "reference": "https://wiki.example.org/payments/audit-logging"},
+        }],
+        "service": {"name": "payments", "availability": "high", "tier": 1},
+        "deployment": {"strategy": "canary", "initiator": "release-bot", "initiator_roles": ["deployer"],
+                       "environment": "production"},
+        "rollback": {"error_rate": 0.02, "latency_p95_ms": 450, "latency_p99_ms": 900},
+        "health_checks": ["https://payments.example.org/healthz"],
+        "monitors": ["payments-5xx-rate", "payments-p95-latency"],
+        "data_migration": False,
+        "snapshots": {"config_snapshot_id": "consul-kv:payments/2026-11-27T07-40Z",
+                      "data_snapshot_id": "rds:payments-db-pre-1-4-0", "taken_at": "2026-11-27T07:40:00Z"},
+    }
+
+
+def governance_records() -> dict[str, dict]:
+    approval = {"decision": "approved", "change_id": CHANGE_ID, "release_version": VERSION}
+    return {
+        "change-record.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "ChangeRecord", "id": CHANGE_ID,
+            "title": "payments-api 1.4 - idempotent transfers and IDNA merchant hosts",
+            "release": {"name": NAME, "version": VERSION}, "status": "approved",
+            "requester": "m.lindqvist@example.org", "authors": ["a.ferreira", "d.chen"],
+            "planned_window": {"start": "2026-11-27T09:00:00Z", "end": "2026-11-27T12:00:00Z"},
+            "created_at": "2026-11-20T14:02:11Z",
+        },
+        "approvals.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "ApprovalList", "approvals": [
+                {**approval, "approver": "s.nakamura@example.org", "roles": ["service-owner"], "type": "cab",
+                 "time": "2026-11-25T16:20:00Z", "comment": "Capacity plan reviewed at CAB."},
+                {**approval, "approver": "r.haddad@example.org", "roles": ["security"], "type": "cab",
+                 "time": "2026-11-25T16:25:00Z"},
+                {**approval, "approver": "p.moreau@example.org", "roles": ["compliance-officer"],
+                 "type": "compliance", "time": "2026-11-26T09:10:00Z"},
+                {**approval, "approver": "k.obi@example.org", "roles": ["product-owner"], "type": "uat",
+                 "time": "2026-11-26T11:00:00Z", "comment": "UAT passed in staging."},
+            ],
+        },
+        "cmdb-export.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "CmdbExport", "system": "https://cmdb.example.org",
+            "exported_at": "2026-11-27T06:00:00Z",
+            "items": [{"id": "CI-PAY-0042", "name": NAME, "class": "application", "environment": "production",
+                       "status": "operational"}],
+        },
+    }
+
+
+def lifecycle_records(digest: str) -> dict[str, dict]:
+    parity = {"runtime": "python-3.11.9",
+              "base_image": "ghcr.io/example-org/python-base@sha256:" + "9b2f6b7c4e0d8a1f" * 4,
+              "iac_modules": {"network": "v1.4.0", "postgres": "v2.1.0", "service": "v3.2.0"}}
+
+    def snapshot(environment: str) -> dict:
+        return {"apiVersion": "gatecheck.dev/v1", "kind": "EnvironmentSnapshot", "environment": environment,
+                "type": "permanent", "parity": parity,
+                "iac": {"repo": "https://git.example.org/platform/payments-infra",
+                        "commit": "4f1c2e9a0b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e", "path": f"envs/{environment}"},
+                "drift_detected": False, "created_at": "2025-05-02T08:00:00Z", "captured_at": "2026-11-27T06:00:00Z"}
+
+    events = chain_events([
+        {"time": "2026-11-27T07:02:10Z", "actor": "github-actions[bot]", "action": "pipeline.started",
+         "details": {"ref": "refs/tags/v1.4.0"}},
+        {"time": "2026-11-27T07:09:52Z", "actor": "github-actions[bot]", "action": "artifact.built",
+         "details": {"digest": f"sha256:{digest}"}},
+        {"time": "2026-11-27T07:21:30Z", "actor": "github-actions[bot]", "action": "deploy.staging",
+         "details": {"environment": "staging", "strategy": "canary"}},
+        {"time": "2026-11-27T07:35:12Z", "actor": "release-bot", "action": "tests.smoke",
+         "details": {"environment": "staging", "result": "passed"}},
+    ])
+    return {
+        "env-staging.json": snapshot("staging"),
+        "env-production.json": snapshot("production"),
+        "segmentation-test.json": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "SegmentationTest", "environment": "production",
+            "performed_at": "2026-11-18T22:15:00Z", "performed_by": "netsec-probe (scheduled job)", "result": "passed",
+            "checks": [{"from": "internet", "to": "payments-db", "port": 5432, "protocol": "tcp",
+                        "expected": "deny", "observed": "deny"}]},
+        "pipeline-audit-log.json": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "PipelineAuditLog",
+            "pipeline": f"{REPO}/actions/workflows/release.yml", "run_id": "9412", "events": events},
+        "performance-summary.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "PerformanceSummary", "service": NAME,
+            "environment": "staging", "performed_at": "2026-11-26T16:40:00Z", "requests": 184220,
+            "latency_p95_ms": 205.1, "latency_p99_ms": 371.0, "error_rate": 0.0019,
+            "baseline": {"reference": "payments-api 1.3.2 load test", "measured_at": "2026-10-02T16:10:00Z",
+                         "latency_p95_ms": 201.7, "latency_p99_ms": 362.5, "error_rate": 0.0018}},
+        "pentest-summary.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "PentestSummary",
+            "scope": {"environment": "staging", "targets": ["https://staging.payments.example.org"]},
+            "performed_at": "2026-11-13T17:00:00Z", "performed_by": "Example Security Consulting GmbH",
+            "findings": [{"id": "ESC-2026-114", "title": "Missing rate limit on POST /v2/login",
+                          "severity": "medium", "status": "fixed"}],
+            "reviewer": "r.haddad@example.org", "reviewed_at": "2026-11-16T10:30:00Z"},
+        "runbook.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "Runbook", "title": "payments-api canary rollback",
+            "service": NAME, "deployment_type": "canary", "environment": "production",
+            "reviewer": "sre-lead@example.org", "reviewed_at": "2026-10-19T14:00:00Z",
+            "location": "https://docs.example.org/runbooks/payments-api/canary-rollback"},
+        "backup-restore-test.json": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "BackupRestoreTest", "dataset": "payments-db",
+            "environment": "restore-drill", "backup_id": "rds:payments-db-2026-11-22-03-00",
+            "performed_at": "2026-11-22T04:12:31Z", "checksum_match": True, "restore_seconds": 1547,
+            "rto_seconds": 3600},
+        "rollback-test.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "RollbackTest", "release": {"name": NAME, "version": VERSION},
+            "environment": "staging", "performed_at": "2026-11-26T15:42:00Z", "result": "passed",
+            "from_version": VERSION, "to_version": "1.3.2", "duration_seconds": 312},
+        "state-snapshot.json": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "StateSnapshot", "release": {"name": NAME, "version": VERSION},
+            "environment": "production", "config_snapshot_id": "consul-kv:payments/2026-11-27T07-40Z",
+            "data_snapshot_id": "rds:payments-db-pre-1-4-0", "taken_at": "2026-11-27T07:40:00Z"},
+        "monitoring-config.yaml": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "MonitoringConfig", "service": NAME,
+            "environment": "production", "first_hour_coverage": True,
+            "rules": [{"name": "PaymentsApiHighErrorRate", "kind": "alert", "severity": "page",
+                       "expression": 'job:http_errors:ratio_rate5m{job="payments-api"} > 0.01',
+                       "notify": ["pagerduty:payments-oncall"]},
+                      {"name": "PaymentsApiLatencyAnomaly", "kind": "anomaly", "severity": "page",
+                       "expression": "anomalies(avg:trace.http.request.duration{service:payments-api}, 'agile', 3)",
+                       "notify": ["pagerduty:payments-oncall"]}]},
+    }
+
+
+def write_config(key_id: str) -> None:
+    config = {
+        "params": {
+            "trusted_signers": [{"key_id": key_id}],
+            "trusted_builders": [BUILDER],
+            "critical_paths": ["src/payments_api/ledger.py"],
+            "deployment_windows": [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "16:00",
+                                    "timezone": "Europe/London"}],
+            "deployment_freezes": [{"start": "2026-12-18T00:00:00Z", "end": "2027-01-04T00:00:00Z",
+                                    "reason": "year-end change freeze"}],
+        },
+        "trusted_keys": [{"path": "keys/release-signing.pub"}],
+    }
+    header = ("# gatecheck configuration for the example release (see README: Controls, configuration "
+              "and waivers).\n")
+    (HERE / "gatecheck.yaml").write_text(header + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def labels_for(kind: str | None) -> dict[str, str] | None:
+    if kind is None:
+        return None
+    # Smoke tests ran against the staging deployment, the stage before production.
+    return {"kind": kind, "stage": "staging"} if kind == "smoke" else {"kind": kind}
+
+
+def seal(target: Path, files: list[tuple[Path, str | None]], manifest: Path) -> None:
+    if target.exists():
+        shutil.rmtree(target)
+    os.environ["SOURCE_DATE_EPOCH"] = BUNDLE_TIME
+    init_bundle(target, NAME, VERSION, manifest_file=manifest)
+    for path, kind in files:
+        add_evidence(target, [path], labels=labels_for(kind))
+    seal_bundle(target)
+
+
+def main() -> None:
+    for folder in (EVIDENCE, HERE / "variants"):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        digest = build_artifact(work)
+        manifest = write_yaml(EVIDENCE / "release-manifest.yaml", release_manifest(digest))
+        make_sbom(work, DEPENDENCIES, EVIDENCE / "sbom.cdx.json")
+        make_scan(work, DEPENDENCIES, EVIDENCE / "pip-audit.json")
+        junit = make_tests(work)
+        key_id = make_signatures(digest)
+        records = [write_yaml(EVIDENCE / n, v) if n.endswith(".yaml") else write_json(EVIDENCE / n, v)
+                   for n, v in {**governance_records(), **lifecycle_records(digest)}.items()]
+        write_config(key_id)
+        files: list[tuple[Path, str | None]] = [
+            (EVIDENCE / "sbom.cdx.json", None), (EVIDENCE / "pip-audit.json", None),
+            (EVIDENCE / "bandit.sarif", None), (EVIDENCE / "coverage.xml", None),
+            (EVIDENCE / "artifact-signature.dsse.json", None), (EVIDENCE / "provenance.slsa.dsse.json", None),
+            *junit, *((p, None) for p in records),
+        ]
+        seal(HERE / f"{NAME}-{VERSION}", files, manifest)
+
+        # Variant: the same release built against idna 3.6, which PYSEC-2024-60 affects.
+        vulnerable = work / "vulnerable"
+        vulnerable.mkdir()
+        sbom = make_sbom(work, VULNERABLE_DEPENDENCIES, vulnerable / "sbom.cdx.json")
+        scan = make_scan(work, VULNERABLE_DEPENDENCIES, vulnerable / "pip-audit.json")
+        swapped = {EVIDENCE / "sbom.cdx.json": sbom, EVIDENCE / "pip-audit.json": scan}
+        seal(HERE / "variants" / "vulnerable-dependency", [(swapped.get(p, p), k) for p, k in files], manifest)
+
+        # Variant: the security approver's CAB approval is missing.
+        approvals = yaml.safe_load((EVIDENCE / "approvals.yaml").read_text())
+        approvals["approvals"] = [a for a in approvals["approvals"] if "security" not in a["roles"]]
+        partial = write_yaml(work / "approvals.yaml", approvals)
+        seal(HERE / "variants" / "missing-security-approval",
+             [(partial if p.name == "approvals.yaml" else p, k) for p, k in files], manifest)
+
+        # Variant: the sealed bundle with one byte of its coverage report changed afterwards.
+        tampered = HERE / "variants" / "tampered"
+        shutil.copytree(HERE / f"{NAME}-{VERSION}", tampered)
+        coverage = next(p for p in (tampered / "evidence").glob("*.xml")
+                        if b"<coverage" in p.read_bytes()[:400])
+        data = bytearray(coverage.read_bytes())
+        at = data.index(b'line-rate="') + len(b'line-rate="')
+        data[at] = ord("1") if data[at] != ord("1") else ord("0")
+        coverage.write_bytes(bytes(data))
+    print(f"built {HERE / f'{NAME}-{VERSION}'} and {len(list((HERE / 'variants').iterdir()))} variants")
+
+
+if __name__ == "__main__":
+    main()
