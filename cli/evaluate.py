@@ -15,6 +15,8 @@ from gatecheck.cli.common import (
     use_color,
     write_output,
 )
+from gatecheck.cli.config_cmd import apply_settings
+from gatecheck.cli.outputs import publish_step_summary, render_options
 
 if TYPE_CHECKING:
     from gatecheck.engine.signing import ReportSigner
@@ -73,7 +75,7 @@ def _outputs(specs: tuple[str, ...], default_format: str) -> list[tuple[str, Pat
     "fmt",
     default="text",
     show_default=True,
-    help="Output format on stdout: text or json.",
+    help="Output format on stdout: text, json, junit, sarif, github, markdown or html.",
 )
 @click.option(
     "--output",
@@ -118,6 +120,7 @@ def _outputs(specs: tuple[str, ...], default_format: str) -> list[tuple[str, Pat
 )
 @engine_options
 @handle_errors
+@apply_settings
 def evaluate(
     bundle_path: Path,
     stage: str,
@@ -138,9 +141,10 @@ def evaluate(
     """Evaluate a sealed evidence bundle (directory or .tar.gz) against the policies."""
     from gatecheck.engine.config import load_config
     from gatecheck.engine.decision import DECISION_EXIT
-    from gatecheck.engine.evaluate import EvaluationRequest
+    from gatecheck.engine.evaluate import EvaluationRequest, load_policies
     from gatecheck.engine.evaluate import evaluate as run
     from gatecheck.engine.formats import FORMATS, render
+    from gatecheck.engine.policy_docs import try_control_catalog
     from gatecheck.timeutil import parse_rfc3339
 
     if fmt not in FORMATS:
@@ -164,9 +168,16 @@ def evaluate(
     signed_files, report = _signed_outputs(report, report_path, vsa_path, signer)
     for path, data in signed_files:
         write_output(path, data.decode("utf-8"))
+    formats = {fmt, *(f for f, _ in targets)}
+    options = render_options(
+        formats, report, bundle_path, lambda: try_control_catalog(engine, load_policies(request))
+    )
     for target_fmt, path in targets:
-        write_output(path, render(report, target_fmt, verbose=verbose))
-    sys.stdout.write(render(report, fmt, verbose=verbose, color=use_color() and fmt == "text"))
+        write_output(path, render(report, target_fmt, verbose=verbose, **options))
+    sys.stdout.write(
+        render(report, fmt, verbose=verbose, color=use_color() and fmt == "text", **options)
+    )
+    publish_step_summary(formats, report)
     if report["decision"] == "error":
         click.echo(f"gatecheck: error: {report['error']}", err=True)
     sys.exit(DECISION_EXIT[report["decision"]])

@@ -15,7 +15,9 @@ from gatecheck import __version__
 COMMANDS: dict[str, str] = {
     "bundle": "gatecheck.cli.bundle:bundle",
     "collect": "gatecheck.cli.collect:collect",
+    "config": "gatecheck.cli.config_cmd:config",
     "evaluate": "gatecheck.cli.evaluate:evaluate",
+    "explain": "gatecheck.cli.explain:explain",
     "keys": "gatecheck.cli.keys:keys",
     "policy": "gatecheck.cli.policy:policy",
     "report": "gatecheck.cli.report:report",

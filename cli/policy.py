@@ -63,3 +63,9 @@ def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, .
     policies = load_policy_set(list(policy_dirs), list(data_files))
     write_opa_bundle(policies, output)
     click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.digest}")
+
+
+# `policy docs` lives in its own module; registered here so it is listed under `policy`.
+from gatecheck.cli.policy_docs import docs as _docs  # noqa: E402
+
+policy.add_command(_docs)

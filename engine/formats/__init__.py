@@ -10,6 +10,11 @@ from gatecheck.errors import UsageError
 FORMATS: dict[str, str] = {
     "text": "gatecheck.engine.formats.text",
     "json": "gatecheck.engine.formats.json",
+    "junit": "gatecheck.engine.formats.junit",
+    "sarif": "gatecheck.engine.formats.sarif",
+    "github": "gatecheck.engine.formats.github",
+    "markdown": "gatecheck.engine.formats.markdown",
+    "html": "gatecheck.engine.formats.html",
 }
 
 

@@ -1,0 +1,73 @@
+"""One realistic report, made once per test session by the real pipeline: a sealed bundle of
+third-party evidence (tests/data) evaluated by OPA with a waiver and an expired waiver."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
+from gatecheck.engine.backends import make_engine
+from gatecheck.engine.config import Config
+from gatecheck.engine.evaluate import EvaluationRequest, evaluate, load_policies
+from gatecheck.engine.policy_docs import control_catalog
+from gatecheck.timeutil import parse_rfc3339
+
+DATA = Path(__file__).parent / "data"
+EFFECTIVE = "2026-03-05T10:00:00Z"
+WAIVERS = [
+    {
+        "id": "WVR-2026-017",
+        "control": "GC-CHG-002",
+        "scope": {"release": "payments-api", "version": "2.4.0"},
+        "justification": "Single-maintainer hotfix reviewed by <security> & CAB on 2026-03-04",
+        "approver": "ciso@example.org",
+        "expires": "2026-06-30T00:00:00Z",
+    },
+    {
+        "id": "WVR-2025-090",
+        "control": "GC-REL-002",
+        "scope": {"release": "payments-api"},
+        "justification": "Change tool migration",
+        "approver": "cab@example.org",
+        "expires": "2026-01-31T00:00:00Z",
+    },
+]
+
+
+@functools.cache
+def realistic() -> tuple[dict[str, Any], Path, dict[str, dict[str, Any]]]:
+    """(report, bundle directory, control catalog)."""
+    bundle = Path(tempfile.mkdtemp(prefix="gatecheck-formats-")) / "bundle"
+    init_bundle(
+        bundle,
+        "payments-api",
+        "2.4.0",
+        manifest_file=DATA / "governance" / "release-manifest.yaml",
+    )
+    add_evidence(
+        bundle,
+        [
+            DATA / "sbom" / "cdx-1.6-trivy-npm-with-vulnerabilities.json",
+            DATA / "coverage" / "coveragepy-7.12.0-json-format3.json",
+            DATA / "sarif" / "semgrep-oss-1.78.0-6-findings.sarif",
+            DATA / "vulnscan" / "pip-audit-2-vulns-with-desc.json",
+        ],
+    )
+    add_evidence(
+        bundle, [DATA / "junit" / "pytest-5-tests-1-failure-1-skipped.xml"], labels={"kind": "unit"}
+    )
+    seal_bundle(bundle)
+    request = EvaluationRequest(
+        bundle=bundle,
+        stage="production",
+        effective=parse_rfc3339(EFFECTIVE),
+        config=Config.model_validate({"waivers": WAIVERS}),
+        config_dir=bundle.parent,
+    )
+    engine = make_engine("embedded")
+    report = evaluate(request, engine)
+    assert report["decision"] == "fail", report.get("error")
+    return report, bundle, control_catalog(engine, load_policies(request))
