@@ -8,8 +8,9 @@ from typing import Any
 
 from gatecheck import __version__
 from gatecheck.bundles.manifest import BundleManifest, EvidenceEntry
-from gatecheck.errors import BundleError, EvidenceError
-from gatecheck.evidence import registry
+from gatecheck.digest import sha256_bytes
+from gatecheck.errors import BundleError, EvidenceError, TamperError
+from gatecheck.evidence import purl, registry
 from gatecheck.evidence.interface import Document, ParseContext
 from gatecheck.timeutil import format_rfc3339, to_ns
 
@@ -29,6 +30,10 @@ def _source(entry: EvidenceEntry) -> dict[str, Any]:
 def _parse(root: Path, entry: EvidenceEntry, ctx: ParseContext) -> list[dict[str, Any]]:
     """The entry's facts: one item, or several for files holding a list (e.g. approvals)."""
     doc = Document.from_path(root / entry.path, name=entry.path)
+    # Parse exactly the bytes that were verified: a directory bundle can change between
+    # verification and this read.
+    if sha256_bytes(doc.raw) != entry.sha256:
+        raise TamperError(f"{entry.path} changed after the bundle was verified")
     try:
         facts = registry.parse(doc, entry.type, entry.format, ctx)
     except EvidenceError as exc:
@@ -65,6 +70,7 @@ def build_input(
             continue
         ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
         for facts in _parse(root, entry, ctx):
+            purl.annotate(entry.type, facts)
             facts["source"] = _source(entry)
             facts["tool"] = entry.tool.model_dump() if entry.tool else None
             facts["labels"] = dict(entry.labels)

@@ -80,12 +80,19 @@ component_label(c) := sprintf("%s %s", [c.name, c.version]) if {
 
 sbom_name(sbom) := object.get(object.get(sbom, "source", {}), "name", "SBOM")
 
+# Denied ids per distinct license string: SBOMs repeat a handful of licenses across
+# thousands of components, so each expression is tokenized once, not once per component.
+denied_in[license] := hits if {
+	some license in {l | some sbom in sboms; some c in object.get(sbom, "components", []); some l in object.get(c, "licenses", [])}
+	hits := sort([id | some id in license_ids(license); is_denied(id)])
+	count(hits) > 0
+}
+
 deny contains result if {
 	some sbom in sboms
 	some c in object.get(sbom, "components", [])
 	some license in object.get(c, "licenses", [])
-	hits := sort([id | some id in license_ids(license); is_denied(id)])
-	count(hits) > 0
+	hits := denied_in[license]
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("component %s in %s is licensed %q, which includes %s from license_deny", [

@@ -119,25 +119,32 @@ package_label(pkg) := sprintf("%s %s", [pkg.name, pkg.version]) if {
 } else := sprintf("%v", [object.get(pkg, "name", "(unnamed)")])
 
 # The severity a finding is judged at: the scanner's, else vuln_unknown_severity.
+# Thresholds read once per evaluation, not once per finding.
+fail_severity := lib.param("vuln_fail_severity")
+
+fix_fail_severity := lib.param("vuln_fix_available_fail_severity")
+
+unknown_severity := lib.param("vuln_unknown_severity")
+
 effective_severity(vuln) := vuln.severity if {
 	is_string(vuln.severity)
 	vuln.severity in object.keys(lib.severity_rank)
-} else := lib.param("vuln_unknown_severity")
+} else := unknown_severity
 
 severity_note(vuln) := "" if {
 	is_string(vuln.severity)
-} else := sprintf(" (the scanner gives no severity; counted as vuln_unknown_severity %s)", [lib.param("vuln_unknown_severity")])
+} else := sprintf(" (the scanner gives no severity; counted as vuln_unknown_severity %s)", [unknown_severity])
 
 has_fix(vuln) if count(object.get(vuln, "fix_versions", [])) > 0
 
 # Why a finding fails, if it does: the plain threshold first, else the fix-available one.
-failure(vuln) := sprintf("at or above vuln_fail_severity %s", [lib.param("vuln_fail_severity")]) if {
-	lib.at_or_above(effective_severity(vuln), lib.param("vuln_fail_severity"))
+failure(vuln) := sprintf("at or above vuln_fail_severity %s", [fail_severity]) if {
+	lib.at_or_above(effective_severity(vuln), fail_severity)
 } else := sprintf("a fix is available (%s) and it is at or above vuln_fix_available_fail_severity %s", [
-	concat(", ", vuln.fix_versions), lib.param("vuln_fix_available_fail_severity"),
+	concat(", ", vuln.fix_versions), fix_fail_severity,
 ]) if {
 	has_fix(vuln)
-	lib.at_or_above(effective_severity(vuln), lib.param("vuln_fix_available_fail_severity"))
+	lib.at_or_above(effective_severity(vuln), fix_fail_severity)
 }
 
 aliases_note(vuln) := "" if {
@@ -258,16 +265,20 @@ name_key(name, version) := sprintf("%s@%s", [lower(name), version]) if {
 	version != ""
 }
 
-scanned_purls contains key if {
-	some scan in scans
-	some pkg in scan.packages
-	key := purl_key(pkg.purl)
-}
+# Coverage compares package keys that gatecheck puts on every SBOM component and scanned
+# package (purl_key: normalized purl; name_key: lowercased name@version; null when absent;
+# see evidence/purl.py). Set operations keep this linear on SBOMs of tens of thousands of
+# components, where a user-function call per component cost seconds.
+scanned_purls := {p.purl_key | some scan in scans; some p in scan.packages; is_string(p.purl_key)}
 
-scanned_names contains key if {
+scanned_names := {p.name_key | some scan in scans; some p in scan.packages; is_string(p.name_key)}
+
+# Packages a scanner listed by name and version only also cover components with a purl.
+scanned_names_without_purl := {p.name_key |
 	some scan in scans
-	some pkg in scan.packages
-	key := name_key(pkg.name, pkg.version)
+	some p in scan.packages
+	not is_string(p.purl_key)
+	is_string(p.name_key)
 }
 
 scanned_digests contains lower(d) if {
@@ -275,32 +286,35 @@ scanned_digests contains lower(d) if {
 	some d in object.get(scan, "target_digests", [])
 }
 
-package_component(c) if purl_key(c.purl)
+unscanned_sboms := [sbom | some sbom in sboms; not subject_scanned(sbom)]
 
-package_component(c) if {
-	not purl_key(c.purl)
+# Package-like components with a purl whose key no scan listed (by purl, or by name only).
+missing_purls := {c.purl_key |
+	some sbom in unscanned_sboms
+	some c in object.get(sbom, "components", [])
+	is_string(c.purl_key)
+	not scanned_names_without_purl[c.name_key]
+} - scanned_purls
+
+# Libraries without a purl, matched by name and version.
+missing_names := {c.name_key |
+	some sbom in unscanned_sboms
+	some c in object.get(sbom, "components", [])
+	not is_string(c.purl_key)
 	component_type(c) in {"library", "framework"}
-	name_key(c.name, c.version)
-}
+	is_string(c.name_key)
+} - scanned_names
 
 component_type(c) := c.type if {
 	is_string(c.type)
 } else := "library"
 
-covered(c) if purl_key(c.purl) in scanned_purls
+uncovered(c) if missing_purls[c.purl_key]
 
-covered(c) if {
-	not purl_key(c.purl)
-	name_key(c.name, c.version) in scanned_names
-}
-
-# A component with a purl also counts when a scanner listed it by name and version only.
-covered(c) if {
-	purl_key(c.purl)
-	some scan in scans
-	some pkg in scan.packages
-	not purl_key(pkg.purl)
-	name_key(pkg.name, pkg.version) == name_key(c.name, c.version)
+uncovered(c) if {
+	not is_string(c.purl_key)
+	missing_names[c.name_key]
+	component_type(c) in {"library", "framework"}
 }
 
 subject_scanned(sbom) if {
@@ -321,11 +335,9 @@ coverage_hint := "" if {
 
 deny contains result if {
 	count(scans) > 0
-	some sbom in sboms
-	not subject_scanned(sbom)
+	some sbom in unscanned_sboms
 	some c in object.get(sbom, "components", [])
-	package_component(c)
-	not covered(c)
+	uncovered(c)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("SBOM %s lists %s, which no vulnerability scan covered%s", [
