@@ -5,7 +5,11 @@ without name or time, so the same bundle always gives the same bytes.
 
 Unpacking: only regular files and directories; no absolute paths, ``..``, links, devices,
 duplicate or case-colliding names; bounded member size, total size and member count, counted
-while reading so a lying header or a gzip bomb cannot exhaust the disk.
+while reading so a lying header or a gzip bomb cannot exhaust the disk. Two bounds guard what
+tarfile itself would otherwise do unbounded: a pax or GNU long-name header is read whole into
+memory (a 3 MB archive declaring a 700 MB pax header took 2 GB and 28 s), and a gzip bomb
+under the size caps would still write gigabytes before the total cap stops it, so past
+``RATIO_FREE_BYTES`` the stream may not expand more than ``MAX_RATIO`` times.
 """
 
 from __future__ import annotations
@@ -26,6 +30,62 @@ from gatecheck.errors import BundleError
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024
 MAX_MEMBERS = 100_000
+# Real evidence compresses 2-31x with gzip -9 (the corpus; synthetic JUnit 26x); a run of
+# zeros compresses ~1000x. The first RATIO_FREE_BYTES are never judged, so small bundles
+# of any content unpack.
+MAX_RATIO = 200
+RATIO_FREE_BYTES = 64 * 1024 * 1024
+# pax extended headers and GNU long names carry names and attributes: a few KiB in practice.
+MAX_HEADER_BYTES = 1024 * 1024
+_LONG_HEADER_TYPES = (
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+)
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """tarfile reads a pax/GNU long header's whole payload into memory before yielding the
+    member it describes; refuse an oversized one before that read (same steps as
+    ``TarInfo.fromtarfile``, with the check in between)."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile: tarfile.TarFile) -> tarfile.TarInfo:  # type: ignore[override]
+        buf = tarfile.fileobj.read(_BLOCKSIZE)
+        obj = cls.frombuf(buf, tarfile.encoding, tarfile.errors)
+        if obj.type in _LONG_HEADER_TYPES and obj.size > MAX_HEADER_BYTES:
+            raise _OversizedHeader(
+                f"header {obj.name!r} declares {obj.size} bytes of pax/long-name data "
+                f"(more than {MAX_HEADER_BYTES // 1024} KiB)"
+            )
+        obj.offset = tarfile.fileobj.tell() - _BLOCKSIZE
+        return obj._proc_member(tarfile)
+
+
+_BLOCKSIZE = tarfile.BLOCKSIZE
+
+
+class _OversizedHeader(Exception):
+    pass
+
+
+class _RatioGuard:
+    """Counts compressed bytes read from the archive file, to judge the expansion ratio."""
+
+    def __init__(self, raw: io.BufferedReader) -> None:
+        self.raw = raw
+
+    def check(self, archive: Path, expanded: int) -> None:
+        if expanded <= RATIO_FREE_BYTES:
+            return
+        compressed = max(self.raw.tell(), 1)
+        if expanded > compressed * MAX_RATIO:
+            raise BundleError(
+                f"{archive}: expands more than {MAX_RATIO} times ({compressed} compressed bytes "
+                f"gave {expanded}); refused as a decompression bomb"
+            )
 
 
 def is_archive(path: Path) -> bool:
@@ -79,8 +139,14 @@ def unpack_bundle(archive: Path, destination: Path) -> None:
     total = 0
     count = 0
     try:
-        with tarfile.open(archive, mode="r:gz") as tar:
+        with (
+            open(archive, "rb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="rb") as gz,
+            tarfile.open(fileobj=gz, mode="r:", tarinfo=_BoundedTarInfo) as tar,
+        ):
+            guard = _RatioGuard(raw)
             for member in tar:
+                guard.check(archive, gz.tell())
                 count += 1
                 if count > MAX_MEMBERS:
                     raise BundleError(f"{archive}: more than {MAX_MEMBERS} members")
@@ -126,8 +192,11 @@ def unpack_bundle(archive: Path, destination: Path) -> None:
                                 f"{archive}: member {name!r} is longer than its header says"
                             )
                         out.write(chunk)
+                        guard.check(archive, gz.tell())
                 if written != member.size:
                     raise BundleError(f"{archive}: member {name!r} is truncated")
+    except _OversizedHeader as exc:
+        raise BundleError(f"{archive}: {exc}") from None
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise BundleError(f"{archive}: not a readable .tar.gz bundle ({exc})") from None
     except FileExistsError as exc:

@@ -173,9 +173,10 @@ def add_evidence(
     for path in files:
         doc = Document.from_path(path)
         parser, fmt = registry.detect(doc, family)
-        # Parse now so a file that cannot be read never enters a bundle.
-        parser.parse(doc, fmt, ParseContext(labels=labels))
-        tool = parser.tool(doc, fmt)
+        # Parse now so a file that cannot be read never enters a bundle (through the registry,
+        # whose guard turns a parser's crash on hostile content into a refusal).
+        registry.parse(doc, parser.family, fmt, ParseContext(labels=labels))
+        tool = registry.tool(doc, parser, fmt)
         prepared.append(
             (
                 path,
@@ -247,6 +248,13 @@ def _check_files(root: Path, manifest: BundleManifest) -> list[str]:
     problems: list[str] = []
     expected = {MANIFEST_NAME}
     seen_paths: set[str] = set()
+    # A symlinked evidence/ would let the hashes be checked in one place and the files be read
+    # (or swapped) in another, outside the bundle.
+    if os.path.islink(root / EVIDENCE_DIR):
+        problems.append(f"{EVIDENCE_DIR} is a symbolic link, not a directory in the bundle")
+        return problems
+    if os.path.islink(root / MANIFEST_NAME):
+        problems.append(f"{MANIFEST_NAME} is a symbolic link, not a file in the bundle")
     for entry in manifest.evidence:
         match = ENTRY_PATH_RE.match(entry.path)
         if not match or match.group(1) != entry.sha256:

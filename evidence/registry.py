@@ -6,7 +6,8 @@ import importlib
 from functools import cache
 from typing import Any
 
-from gatecheck.errors import EvidenceError
+from gatecheck.errors import EvidenceError, GatecheckError
+from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
 
 # Tried in order by detect(); more specific formats first.
@@ -76,7 +77,7 @@ def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, st
             f"unknown evidence type {family!r}; known types: {', '.join(families())}"
         )
     for parser in candidates:
-        fmt = parser.detect(doc)
+        fmt = _guarded(doc, parser, "detecting", parser.detect, doc)
         if fmt:
             return parser, fmt
     if family is not None:
@@ -97,6 +98,8 @@ def _raise_unreadable(doc: Document) -> None:
         doc.json  # noqa: B018 - raises EvidenceError with the reason
     elif doc.looks_like_xml():
         doc.xml  # noqa: B018
+    elif doc.name.lower().endswith((".yaml", ".yml")):
+        safe.load_yaml(doc.raw, name=doc.name)  # an alias bomb or a bad tag says so
 
 
 def parser_for(family: str, fmt: str) -> EvidenceParser:
@@ -107,4 +110,27 @@ def parser_for(family: str, fmt: str) -> EvidenceParser:
 
 
 def parse(doc: Document, family: str, fmt: str, ctx: ParseContext) -> dict[str, Any]:
-    return parser_for(family, fmt).parse(doc, fmt, ctx)
+    parser = parser_for(family, fmt)
+    return _guarded(doc, parser, f"reading it as {fmt}", parser.parse, doc, fmt, ctx)
+
+
+def tool(doc: Document, parser: EvidenceParser, fmt: str) -> Any:
+    """The producing tool the file names, through the same guard as parse."""
+    return _guarded(doc, parser, f"reading its tool as {fmt}", parser.tool, doc, fmt)
+
+
+def _guarded(doc: Document, parser: EvidenceParser, what: str, fn: Any, *args: Any) -> Any:
+    """Evidence is hostile input: a parser that trips over an unexpected shape (a string where
+    it expected a list, a surprising number) must refuse the file, not crash the gate. Only
+    gatecheck's own errors leave a parser; anything else becomes an EvidenceError naming the
+    file, so ``bundle add`` refuses it and ``evaluate`` ends in decision error."""
+    try:
+        return fn(*args)
+    except GatecheckError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fail closed on any parser failure
+        detail = " ".join(str(exc).split())[:200]
+        raise EvidenceError(
+            f"{doc.name}: unexpected content while {what} "
+            f"({type(parser).__name__}: {type(exc).__name__}: {detail})"
+        ) from exc

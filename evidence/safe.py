@@ -2,28 +2,51 @@
 
 Evidence comes from whoever runs the pipeline, and whoever controls it wants a pass, so every
 decode here is strict: JSON with duplicate keys (tools disagree on which wins), NaN/Infinity,
-absurd numbers, invalid UTF-8 or a byte-order mark is refused; XML goes through defusedxml,
-which refuses entity declarations (billion laughs) and external entities.
+absurd numbers, lone surrogates, invalid UTF-8 or a byte-order mark is refused; XML goes
+through defusedxml, which refuses entity declarations (billion laughs) and external entities,
+and its depth is bounded while it is parsed, not after (a 1,000,000-level document would
+otherwise build a 300 MB tree before any check could see it).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
+import re
+import stat
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, TreeBuilder
 
 from gatecheck.errors import EvidenceError
 
 UTF8_BOM = b"\xef\xbb\xbf"
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
 MAX_XML_DEPTH = 256
+# Integers beyond this many digits are refused: RFC 8259 warns they do not interoperate, and
+# a parser's float() of a 400-digit integer raises OverflowError instead of reading a fact.
+MAX_INT_DIGITS = 64
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{%d,}" % (MAX_INT_DIGITS + 1))
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def read_limited(path: Path, limit: int = MAX_EVIDENCE_BYTES) -> bytes:
+    """A regular file's bytes, up to ``limit``. FIFOs and devices are refused before reading
+    (O_NONBLOCK: opening a FIFO with no writer would otherwise hang; /dev/zero never ends)."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise EvidenceError(f"{path}: is a directory, not an evidence file")
+            if not stat.S_ISREG(st.st_mode):
+                raise EvidenceError(f"{path}: not a regular file (a FIFO, socket or device)")
+            if st.st_size > limit:
+                raise EvidenceError(
+                    f"{path}: larger than the {limit // (1024 * 1024)} MiB evidence limit"
+                )
             data = f.read(limit + 1)
     except FileNotFoundError:
         raise EvidenceError(f"{path}: no such file") from None
@@ -67,6 +90,36 @@ def _finite_float(token: str) -> float:
     return value
 
 
+def _bounded_int(token: str) -> int:
+    if len(token.lstrip("-")) > MAX_INT_DIGITS:
+        raise _JsonReject(
+            f"integer {token[:20]}... has {len(token.lstrip('-'))} digits "
+            f"(more than {MAX_INT_DIGITS} are not interoperable)"
+        )
+    return int(token)
+
+
+def _check_surrogates(value: Any, name: str) -> None:
+    """``"\\ud800"`` decodes to a str that cannot be encoded as UTF-8 again, so every later
+    step (digests, the engine's input) would crash on it: refuse it here, with the file's name."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise EvidenceError(
+                    f"{name}: string holds a lone UTF-16 surrogate (\\u{ord(item[exc.start]):04x}), "
+                    "which is not valid Unicode"
+                ) from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 class _JsonReject(ValueError):
     pass
 
@@ -81,12 +134,15 @@ def load_json(raw: bytes, *, name: str) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EvidenceError(f"{name}: not valid UTF-8 (byte {exc.start})") from None
+    # The integer hook costs a Python call per number: use it only when a long digit run exists.
+    extra: dict[str, Any] = {"parse_int": _bounded_int} if _LONG_DIGIT_RUN.search(raw) else {}
     try:
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
+            **extra,
         )
     except _JsonReject as exc:
         raise EvidenceError(f"{name}: {exc}") from None
@@ -98,6 +154,9 @@ def load_json(raw: bytes, *, name: str) -> Any:
         raise EvidenceError(f"{name}: JSON nested too deeply") from None
     except ValueError as exc:  # e.g. integers beyond Python's digit limit
         raise EvidenceError(f"{name}: unreadable JSON number ({exc})") from None
+    if _SURROGATE_ESCAPE.search(raw):  # only escapes can smuggle a surrogate past UTF-8
+        _check_surrogates(value, name)
+    return value
 
 
 def load_xml(raw: bytes, *, name: str) -> Element:
@@ -105,25 +164,48 @@ def load_xml(raw: bytes, *, name: str) -> Element:
     import defusedxml.ElementTree as DET
     from defusedxml import DefusedXmlException
 
+    parser = DET.DefusedXMLParser(
+        target=_DepthLimitedBuilder(MAX_XML_DEPTH),
+        forbid_dtd=False,
+        forbid_entities=True,
+        forbid_external=True,
+    )
     try:
-        root = DET.fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        parser.feed(raw)
+        root = parser.close()
+    except _TooDeep:
+        raise EvidenceError(f"{name}: XML nested deeper than {MAX_XML_DEPTH} levels") from None
     except DefusedXmlException as exc:
         raise EvidenceError(f"{name}: unsafe XML refused ({type(exc).__name__})") from None
     except DET.ParseError as exc:
         raise EvidenceError(f"{name}: not well-formed XML ({exc})") from None
     except RecursionError:
         raise EvidenceError(f"{name}: XML nested too deeply") from None
-    _check_depth(root, name)
     return root
 
 
-def _check_depth(root: Element, name: str) -> None:
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_XML_DEPTH:
-            raise EvidenceError(f"{name}: XML nested deeper than {MAX_XML_DEPTH} levels")
-        stack.extend((child, depth + 1) for child in node)
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthLimitedBuilder(TreeBuilder):
+    """ElementTree's builder that stops expat at the first element deeper than ``limit``, so
+    memory and time stay bounded by the limit, not by the document (costs ~20% parse time)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._depth = 0
+        self._limit = limit
+
+    def start(self, tag: Any, attrs: Any) -> Element:
+        self._depth += 1
+        if self._depth > self._limit:
+            raise _TooDeep
+        return super().start(tag, attrs)
+
+    def end(self, tag: Any) -> Element:
+        self._depth -= 1
+        return super().end(tag)
 
 
 def local_name(tag: str) -> str:
@@ -135,6 +217,37 @@ def namespace(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
 
+@functools.cache
+def _yaml12_resolvers() -> dict[str | None, list[tuple[str, Any]]]:
+    """YAML 1.2 core-schema scalars instead of PyYAML's YAML 1.1 ones: `16:00` stays a string
+    (1.1 reads it as the sexagesimal 960), `no`/`on` stay strings (1.1: booleans), and
+    timestamps stay strings, as in JSON (policies parse them with time.parse_rfc3339_ns)."""
+    import re
+
+    import yaml
+
+    patterns = {
+        "tag:yaml.org,2002:bool": (r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        "tag:yaml.org,2002:int": (r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        "tag:yaml.org,2002:float": (
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+            "-+0123456789.",
+        ),
+        "tag:yaml.org,2002:null": (r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    }
+    resolvers: dict[str | None, list[tuple[str, Any]]] = {}
+    for tag, (regex, first) in patterns.items():
+        for char in first:
+            resolvers.setdefault(char or None, []).append((tag, re.compile(regex)))
+    # Keep PyYAML's merge-key and value resolvers (not scalars of the core schema).
+    for char, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        for tag, rx in entries:
+            if tag in ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"):
+                resolvers.setdefault(char, []).append((tag, rx))
+    return resolvers
+
+
 def load_yaml(raw: bytes, *, name: str) -> Any:
     """YAML restricted to JSON's data model: no aliases (no expansion bombs), no duplicate
     keys, no custom tags, one document."""
@@ -143,10 +256,15 @@ def load_yaml(raw: bytes, *, name: str) -> Any:
     text = decode_text(raw, name=name)
 
     class _StrictLoader(yaml.SafeLoader):
-        pass
-
-    def _no_alias(loader: Any, *args: Any, **kwargs: Any) -> Any:
-        raise yaml.constructor.ConstructorError(None, None, "YAML aliases are not allowed")
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            # PyYAML resolves an alias inside compose_node itself (it has no compose_alias
+            # hook), so refuse it here: nine nested aliases of ten items each expand to 10^9
+            # values in any walk of the result.
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "YAML aliases are not allowed", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
 
     def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
         loader.flatten_mapping(node)
@@ -164,13 +282,8 @@ def load_yaml(raw: bytes, *, name: str) -> Any:
             result[key] = loader.construct_object(value_node, deep=True)
         return result
 
-    _StrictLoader.compose_alias = _no_alias  # type: ignore[method-assign]
     _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-    # Timestamps stay strings, as in JSON; policies parse them with time.parse_rfc3339_ns.
-    _StrictLoader.yaml_implicit_resolvers = {
-        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    _StrictLoader.yaml_implicit_resolvers = _yaml12_resolvers()
     try:
         value = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -187,6 +300,15 @@ def _check_json_model(value: Any, name: str) -> None:
         item = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
             raise EvidenceError(f"{name}: NaN and infinite numbers are not allowed")
+        if isinstance(item, int) and abs(item) >= 10**MAX_INT_DIGITS:
+            raise EvidenceError(
+                f"{name}: integer with more than {MAX_INT_DIGITS} digits is not allowed"
+            )
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise EvidenceError(f"{name}: string holds a lone UTF-16 surrogate") from None
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
