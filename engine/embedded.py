@@ -8,6 +8,7 @@ silently passing on bad data.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import mmap
@@ -19,7 +20,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from gatecheck.engine.interface import DEFAULT_TIMEOUT_S, Engine, EngineInfo, RegoTestResult
+from gatecheck.engine.interface import (
+    DEFAULT_TIMEOUT_S,
+    Engine,
+    EngineInfo,
+    Pending,
+    RegoTestResult,
+)
 from gatecheck.engine.policy import PolicySet
 from gatecheck.errors import EngineError
 
@@ -61,6 +68,65 @@ def _worker_env() -> dict[str, str]:
     return {"GOGC": "400", **os.environ}
 
 
+class _Worker:
+    """A worker process that already has the policies and is compiling them."""
+
+    def __init__(self, request: dict[str, Any], timeout: float) -> None:
+        self.timeout = timeout
+        header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gatecheck.engine.embedded_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_worker_env(),
+        )
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(header + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker died at once; finish() reports how
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def finish(self, input_doc: Any) -> Any:
+        payload = json.dumps(input_doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        try:
+            stdout, stderr = self.proc.communicate(payload, timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            raise EngineError(
+                f"OPA evaluation did not finish within {self.timeout:g} s and was stopped; "
+                "raise --timeout or simplify the policies"
+            ) from None
+        except BaseException:
+            self.cancel()
+            raise
+        if self.proc.returncode != 0:
+            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+            raise EngineError(
+                f"the embedded OPA engine crashed (exit {self.proc.returncode}): {tail[0]}"
+            )
+        try:
+            answer = json.loads(stdout)
+        except json.JSONDecodeError:
+            raise EngineError("the embedded OPA engine returned malformed output") from None
+        if not isinstance(answer, dict) or "ok" not in answer:
+            raise EngineError("the embedded OPA engine returned malformed output")
+        if not answer["ok"]:
+            error = answer.get("error") or {}
+            raise EngineError(f"OPA {error.get('code', 'error')}: {error.get('message', '')}")
+        return answer.get("result")
+
+
 class EmbeddedEngine(Engine):
     name = "embedded"
 
@@ -73,54 +139,34 @@ class EmbeddedEngine(Engine):
         binding = version("opa-golib-python-bindings")
         return EngineInfo("embedded", _opa_version(), f"opa-golib-python-bindings {binding}")
 
-    def _run(self, request: dict[str, Any]) -> Any:
+    def _spawn(self, request: dict[str, Any]) -> _Worker:
         _binding_dir()
-        payload = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "gatecheck.engine.embedded_worker"],
-                input=payload,
-                env=_worker_env(),
-                capture_output=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise EngineError(
-                f"OPA evaluation did not finish within {self.timeout:g} s and was stopped; "
-                "raise --timeout or simplify the policies"
-            ) from None
-        if proc.returncode != 0:
-            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-            raise EngineError(
-                f"the embedded OPA engine crashed (exit {proc.returncode}): {tail[0]}"
-            )
-        try:
-            answer = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            raise EngineError("the embedded OPA engine returned malformed output") from None
-        if not isinstance(answer, dict) or "ok" not in answer:
-            raise EngineError("the embedded OPA engine returned malformed output")
-        if not answer["ok"]:
-            error = answer.get("error") or {}
-            raise EngineError(f"OPA {error.get('code', 'error')}: {error.get('message', '')}")
-        return answer.get("result")
+        return _Worker(request, self.timeout)
+
+    def _run(self, request: dict[str, Any], input_doc: Any = None) -> Any:
+        """One request to a fresh worker: a header line, then the input document's JSON."""
+        return self._spawn(request).finish(input_doc)
 
     @staticmethod
     def _modules(policies: PolicySet, tests: bool = False) -> list[list[str]]:
         files = policies.modules + (policies.tests if tests else [])
         return [[f.path, f.text] for f in files]
 
-    def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
-        return self._run(
+    def start(self, policies: PolicySet, path: str) -> Pending:
+        """Start the worker now: it compiles the policies for ``path`` while the caller is
+        still normalizing evidence, and evaluates when ``finish`` hands it the input."""
+        worker = self._spawn(
             {
                 "mode": "eval",
                 "modules": self._modules(policies),
                 "data": policies.data,
-                "input": input_doc,
                 "path": path,
             }
         )
+        return Pending(worker.finish, worker.cancel)
+
+    def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
+        return self.start(policies, path).finish(input_doc)
 
     def run_tests(self, policies: PolicySet) -> list[RegoTestResult]:
         rules = policies.test_rules()

@@ -6,6 +6,7 @@ take the gatecheck process with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -17,6 +18,36 @@ def _answer(value: dict[str, Any]) -> None:
 
 
 _RUNNER = "gatecheck_test_runner"
+
+
+def _warm_up(engine: Any, path: str, prints: list[str]) -> None:
+    """Prepare the query before the input arrives: preparing compiles the whole policy set,
+    and the prepared query is cached by the binding for the real evaluation. A policy error
+    here is reported by the real evaluation, with its input."""
+    from opa_bindings import OpaError
+
+    with contextlib.suppress(OpaError):
+        engine.eval_document(path, {})
+    prints.clear()
+
+
+def _eval_raw(engine: Any, path: str, raw_input: bytes) -> Any:
+    """eval_document with the input as the JSON bytes the parent sent: the binding's public
+    call would parse them into Python and encode them again (seconds for a large SBOM). This
+    uses the internals of the pinned opa-golib-python-bindings 0.4.4, with the public call as
+    the fallback should they change."""
+    from opa_bindings import OpaUndefinedError
+    from opa_bindings.engine import _cstr
+
+    call = getattr(engine, "_call", None)
+    if call is None or not hasattr(engine, "_eval_result") or b"\x00" in raw_input:
+        return engine.eval_document(path, json.loads(raw_input))
+    with engine._eval_lock:
+        engine._eval_reset()
+        rs = engine._eval_result(call(engine._lib.OpaEvalDocument, _cstr(path), raw_input, 0, 0))
+    if not rs or not rs[0].get("expressions"):
+        raise OpaUndefinedError(f"data.{path}")
+    return rs[0]["expressions"][0]["value"]
 
 
 def _batch_module(tests: list[list[str]]) -> str:
@@ -72,7 +103,7 @@ def _run_tests(engine: Any, tests: list[list[str]], prints: list[str]) -> list[d
 def main() -> None:
     from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
 
-    request = json.loads(sys.stdin.buffer.read())
+    request = json.loads(sys.stdin.buffer.readline())
     engine = OpaEngine()
     prints: list[str] = []
     engine.print_handler = lambda message, location: prints.append(f"{location}: {message}")
@@ -81,8 +112,10 @@ def main() -> None:
             engine.add_policy(path, source)
         engine.add_data(request["data"])
         if request["mode"] == "eval":
+            _warm_up(engine, request["path"], prints)
+            raw_input = sys.stdin.buffer.read()
             try:
-                result = engine.eval_document(request["path"], request["input"])
+                result = _eval_raw(engine, request["path"], raw_input)
             except OpaUndefinedError:
                 _answer(
                     {
@@ -96,6 +129,7 @@ def main() -> None:
                 return
             _answer({"ok": True, "result": result})
         else:
+            sys.stdin.buffer.read()
             _answer({"ok": True, "result": _run_tests(engine, request["tests"], prints)})
     except OpaError as exc:
         _answer(

@@ -42,6 +42,7 @@ def evaluate(
     request: EvaluationRequest, engine: Engine, phases: Phases | None = None
 ) -> dict[str, Any]:
     """The report for ``request``; decision ``error`` (with ``error``) when anything fails."""
+    import contextlib
     import time
 
     from gatecheck.bundles.archive import OpenedBundle
@@ -66,8 +67,11 @@ def evaluate(
         t = time.perf_counter()
         policies = load_policies(request)
         context["policy"] = {"digest": policies.digest, "files": policies.files}
+        pending = engine.start(policies, REPORT_QUERY)  # compiles while evidence is read
         t = mark("policies", t)
-        with OpenedBundle(request.bundle) as opened:
+        with contextlib.ExitStack() as cleanup:
+            cleanup.callback(pending.cancel)
+            opened = cleanup.enter_context(OpenedBundle(request.bundle))
             manifest = opened.manifest
             context["bundle"] = {
                 "digest": manifest.digest,
@@ -84,11 +88,11 @@ def evaluate(
                 effective=effective,
                 evidence_config=request.config.evidence_config(request.config_dir),
             )
-        context["release"] = input_doc["release"]
-        t = mark("normalize", t)
-        context["engine"] = engine.info().as_dict()
-        raw = engine.evaluate(policies, input_doc, REPORT_QUERY)
-        t = mark("evaluate", t)
+            context["release"] = input_doc["release"]
+            t = mark("normalize", t)
+            context["engine"] = engine.info().as_dict()
+            raw = pending.finish(input_doc)
+            t = mark("evaluate", t)
         book = WaiverBook.at(request.config.waivers, effective, input_doc["release"])
         rollback = policies.data.get("gatecheck", {}).get("config", {}).get("rollback_controls", [])
         outcome = decide(raw, stage=request.stage, waivers=book, rollback_controls=rollback)
@@ -109,5 +113,20 @@ def evaluate(
             decision="error",
             created_at=format_rfc3339(now_utc()),
             error=exc.diagnostics(),
+            **context,
+        )
+    except Exception as exc:  # noqa: BLE001 - fail closed: a bug must end in error, not a crash
+        # e.g. an engine answer that is not UTF-8, a parser tripping over hostile content that
+        # slipped past its guard. The report still says error and names the failure.
+        import os
+
+        if os.environ.get("GATECHECK_DEBUG"):
+            raise
+        detail = " ".join(str(exc).split())[:300]
+        return build_report(
+            decision="error",
+            created_at=format_rfc3339(now_utc()),
+            error=f"internal error: {type(exc).__name__}: {detail} "
+            "(set GATECHECK_DEBUG=1 for a traceback)",
             **context,
         )

@@ -8,6 +8,7 @@ answers. There is no non-OPA backend and no fallback between backends.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,23 @@ class RegoTestResult:
     file: str = ""
 
 
+class Pending:
+    """An evaluation whose policies are known and whose input is not yet: backends that can
+    compile ahead (the embedded worker) do so while evidence is still being normalized."""
+
+    def __init__(self, finish: Callable[[dict[str, Any]], Any], cancel: Callable[[], None]) -> None:
+        self._finish = finish
+        self._cancel = cancel
+
+    def finish(self, input_doc: dict[str, Any]) -> Any:
+        """Evaluate with ``input_doc``; same errors as Engine.evaluate."""
+        return self._finish(input_doc)
+
+    def cancel(self) -> None:
+        """Give up without evaluating (safe to call after finish)."""
+        self._cancel()
+
+
 class Engine(ABC):
     """An OPA instance gatecheck evaluates on."""
 
@@ -55,6 +73,10 @@ class Engine(ABC):
     def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
         """Value of ``data.<path>`` for ``input_doc``; EngineError when OPA fails, times out,
         or the document is undefined."""
+
+    def start(self, policies: PolicySet, path: str) -> Pending:
+        """Begin an evaluation of ``data.<path>``; the input follows in ``finish``."""
+        return Pending(lambda input_doc: self.evaluate(policies, input_doc, path), lambda: None)
 
     @abstractmethod
     def run_tests(self, policies: PolicySet) -> list[RegoTestResult]:
