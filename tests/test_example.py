@@ -82,3 +82,35 @@ def test_the_readable_evidence_is_what_the_bundle_seals() -> None:
         if entry["type"] == "release-manifest":
             continue  # stored canonicalized from release-manifest.yaml
         assert sources.get(entry["sha256"]) == entry["source_name"], entry
+
+
+def test_example_renders_in_every_format(tmp_path: Path) -> None:
+    from gatecheck.engine.formats import FORMATS
+    from test_formats import sarif_validator
+
+    outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in FORMATS}
+    summary = tmp_path / "step-summary.md"
+    proc = run_gatecheck(
+        "evaluate", str(EXAMPLES / "payments-api-1.4.0"), *COMMON, "--format", "github",
+        *[a for fmt, path in outputs.items() for a in ("--output", f"{fmt}={path}")],
+        env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(outputs["json"].read_text())
+    controls = [r["control"] for r in report["results"]]
+
+    junitparser = pytest.importorskip("junitparser", reason="junitparser is in the test extra")
+    cases = [case for suite in junitparser.JUnitXml.fromfile(str(outputs["junit"])) for case in suite]
+    assert sorted(case.name.split()[0] for case in cases) == sorted(controls)
+
+    sarif = json.loads(outputs["sarif"].read_text())
+    assert not list(sarif_validator().iter_errors(sarif))
+    assert {rule["id"] for rule in sarif["runs"][0]["tool"]["driver"]["rules"]} >= set(controls)
+
+    html = outputs["html"].read_text()
+    assert all(control in html for control in controls)
+    assert "<script src=" not in html and "<link " not in html  # self-contained
+
+    assert all(control in outputs["markdown"].read_text() for control in controls)
+    assert "PASS" in outputs["text"].read_text().splitlines()[0]
+    assert "pass" in summary.read_text().lower()
