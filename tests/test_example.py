@@ -85,8 +85,9 @@ def test_the_readable_evidence_is_what_the_bundle_seals() -> None:
 
 
 def test_example_renders_in_every_format(tmp_path: Path) -> None:
-    from gatecheck.engine.formats import FORMATS
     from test_formats import sarif_validator
+
+    from gatecheck.engine.formats import FORMATS
 
     outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in FORMATS}
     summary = tmp_path / "step-summary.md"
