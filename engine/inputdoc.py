@@ -12,6 +12,7 @@ from gatecheck.digest import sha256_bytes
 from gatecheck.errors import BundleError, EvidenceError, TamperError
 from gatecheck.evidence import purl, registry
 from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.progress import progress
 from gatecheck.timeutil import format_rfc3339, to_ns
 
 RELEASE_FAMILY = "release-manifest"
@@ -41,6 +42,22 @@ def _parse(root: Path, entry: EvidenceEntry, ctx: ParseContext) -> list[dict[str
     return facts if isinstance(facts, list) else [facts]
 
 
+def _add_facts(
+    evidence: dict[str, list[dict[str, Any]]],
+    root: Path,
+    entry: EvidenceEntry,
+    evidence_config: dict[str, Any],
+    release: dict[str, Any],
+) -> None:
+    ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
+    for facts in _parse(root, entry, ctx):
+        purl.annotate(entry.type, facts)
+        facts["source"] = _source(entry)
+        facts["tool"] = entry.tool.model_dump() if entry.tool else None
+        facts["labels"] = dict(entry.labels)
+        evidence.setdefault(registry.input_key(entry.type), []).append(facts)
+
+
 def build_input(
     root: Path,
     manifest: BundleManifest,
@@ -65,16 +82,11 @@ def build_input(
         )
     release["source"] = _source(release_entry)
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for entry in manifest.evidence:
-        if entry.type == RELEASE_FAMILY:
-            continue
-        ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
-        for facts in _parse(root, entry, ctx):
-            purl.annotate(entry.type, facts)
-            facts["source"] = _source(entry)
-            facts["tool"] = entry.tool.model_dump() if entry.tool else None
-            facts["labels"] = dict(entry.labels)
-            evidence.setdefault(registry.input_key(entry.type), []).append(facts)
+    with progress("reading evidence", sum(e.size for e in manifest.evidence)) as advance:
+        for entry in manifest.evidence:
+            advance(entry.size)
+            if entry.type != RELEASE_FAMILY:
+                _add_facts(evidence, root, entry, evidence_config, release)
     return {
         "gatecheck_version": __version__,
         "stage": stage,
