@@ -16,6 +16,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -81,12 +83,19 @@ class _Worker:
             stderr=subprocess.PIPE,
             env=_worker_env(),
         )
+        # The header (the whole policy set) is larger than a pipe's 64 KiB buffer: written
+        # from this thread, a worker that stalls before reading would block gatecheck past
+        # any timeout. finish() waits for it within the deadline.
+        self._sender = threading.Thread(target=self._send, args=(header + b"\n",), daemon=True)
+        self._sender.start()
+
+    def _send(self, data: bytes) -> None:
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(header + b"\n")
+            self.proc.stdin.write(data)
             self.proc.stdin.flush()
-        except BrokenPipeError:
-            pass  # the worker died at once; finish() reports how
+        except (OSError, ValueError):
+            pass  # the worker died or was cancelled; finish() reports how
 
     def cancel(self) -> None:
         if self.proc.poll() is None:
@@ -99,8 +108,13 @@ class _Worker:
 
     def finish(self, input_doc: Any) -> Any:
         payload = json.dumps(input_doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        deadline = time.monotonic() + self.timeout
         try:
-            stdout, stderr = self.proc.communicate(payload, timeout=self.timeout)
+            self._sender.join(self.timeout)
+            if self._sender.is_alive():
+                raise subprocess.TimeoutExpired("embedded_worker", self.timeout)
+            remaining = max(deadline - time.monotonic(), 0.01)
+            stdout, stderr = self.proc.communicate(payload, timeout=remaining)
         except subprocess.TimeoutExpired:
             self.cancel()
             raise EngineError(
@@ -117,12 +131,14 @@ class _Worker:
             )
         try:
             answer = json.loads(stdout)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # also output that is not UTF-8
             raise EngineError("the embedded OPA engine returned malformed output") from None
-        if not isinstance(answer, dict) or "ok" not in answer:
+        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise EngineError("the embedded OPA engine returned malformed output")
         if not answer["ok"]:
-            error = answer.get("error") or {}
+            error = answer.get("error")
+            if not isinstance(error, dict):
+                error = {"message": str(error)[:300]}
             raise EngineError(f"OPA {error.get('code', 'error')}: {error.get('message', '')}")
         return answer.get("result")
 
