@@ -190,7 +190,6 @@ def _signer(
     passphrase_env: str | None,
     sign_method: str | None,
 ) -> ReportSigner | None:
-    from gatecheck.engine.signing import KeySigner, SigstoreSigner, load_signing_key
     from gatecheck.errors import UsageError
 
     if sign_key and sign_method:
@@ -202,11 +201,14 @@ def _signer(
     for path in (report_path, vsa_path):
         if path is not None and not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: directory {path.parent} does not exist")
+    if not (sign_key or sign_method):
+        return None
+    # Imported only when signing: the signing stack is a noticeable part of startup.
+    from gatecheck.engine.signing import KeySigner, SigstoreSigner, load_signing_key
+
     if sign_key:
         return KeySigner(load_signing_key(sign_key, passphrase_env=passphrase_env))
-    if sign_method == "sigstore":
-        return SigstoreSigner()
-    return None
+    return SigstoreSigner()
 
 
 def _signed_outputs(
