@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tarfile
 import time
 import tracemalloc
 from collections import Counter
@@ -24,7 +25,7 @@ from adversarial.runner import Outcome, prepare, run_case, run_forked
 
 from gatecheck.bundles import archive
 from gatecheck.engine import inputdoc
-from gatecheck.errors import EvidenceError, TamperError
+from gatecheck.errors import BundleError, EvidenceError, TamperError
 from gatecheck.evidence import registry, safe
 from gatecheck.evidence.interface import Document, ParseContext
 
@@ -224,3 +225,29 @@ def test_wrong_types_in_a_detected_sbom_become_facts_not_crashes() -> None:
     parser, fmt = registry.detect(doc)
     facts = registry.parse(doc, parser.family, fmt, ParseContext())
     assert facts["valid"] is False and facts["errors"]
+
+
+def test_archive_member_count_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archive, "MAX_MEMBERS", 50)
+    path = corpus.write_tgz(tmp_path / "many.tar.gz",
+                            [corpus.member(f"d{i}/", kind=tarfile.DIRTYPE) for i in range(51)])
+    (tmp_path / "out").mkdir()
+    with pytest.raises(BundleError, match="more than 50 members"):
+        archive.unpack_bundle(path, tmp_path / "out")
+
+
+def test_compressible_archives_unpack_until_the_ratio_guard_applies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """8 MiB of zeros (~1000:1) unpacks while under RATIO_FREE_BYTES, and is refused as a
+    bomb once the guard applies to it."""
+    path = corpus.write_zero_bomb(tmp_path / "z.tar.gz",
+                                  corpus.member("evidence/z.json", size=8 * corpus.MiB),
+                                  8 * corpus.MiB)
+    (tmp_path / "ok").mkdir()
+    archive.unpack_bundle(path, tmp_path / "ok")
+    assert (tmp_path / "ok" / "evidence" / "z.json").stat().st_size == 8 * corpus.MiB
+    monkeypatch.setattr(archive, "RATIO_FREE_BYTES", corpus.MiB)
+    (tmp_path / "bomb").mkdir()
+    with pytest.raises(BundleError, match="decompression bomb"):
+        archive.unpack_bundle(path, tmp_path / "bomb")
