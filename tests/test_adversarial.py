@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from adversarial import cases as corpus
 from adversarial.runner import Outcome, prepare, run_case, run_forked
+from helpers import run_gatecheck
 
 from gatecheck.bundles import archive
 from gatecheck.engine import inputdoc
@@ -251,3 +252,25 @@ def test_compressible_archives_unpack_until_the_ratio_guard_applies(
     (tmp_path / "bomb").mkdir()
     with pytest.raises(BundleError, match="decompression bomb"):
         archive.unpack_bundle(path, tmp_path / "bomb")
+
+
+def test_a_wrongly_typed_sbom_is_accepted_as_a_fact_and_fails_the_gate(tmp_path: Path) -> None:
+    """components as a string, version as an object: not a crash, not a refusal (the file is
+    a CycloneDX document), but facts that fail GC-ART-003 at production: never a pass."""
+    root = corpus.draft(tmp_path)
+    bom = tmp_path / "bom.json"
+    bom.write_text(json.dumps({
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": {"a": 1},
+        "components": "all of them",
+        "metadata": {"component": {"type": "application", "name": corpus.NAME,
+                                   "version": corpus.VERSION}},
+    }))
+    add = run_gatecheck("bundle", "add", str(root), str(bom))
+    assert add.returncode == 0, add.stderr
+    assert run_gatecheck("bundle", "seal", str(root)).returncode == 0
+    result = run_gatecheck("evaluate", str(root), "--stage", "production", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    art_003 = next(r for r in report["results"] if r["control"] == "GC-ART-003")
+    assert report["decision"] == "fail" and art_003["status"] == "fail"
+    assert any("is not of type" in m for m in art_003["messages"])
