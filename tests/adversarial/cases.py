@@ -367,7 +367,7 @@ def xml_cases() -> list[Case]:
         _add("xml-external-parameter-entity", "xml", "jacoco.xml", XXE_PARAMETER,
              r"unsafe XML refused"),
         _add("xml-cyclonedx-internal-subset-entity", "xml", "bom.xml", CDX_XML_XXE,
-             r"unsafe XML refused", "--type", "sbom"),
+             r"unsafe XML refused"),
         _add("xml-deep-junit", "xml", "junit.xml", DEEP_JUNIT, r"nested deeper than 256"),
         _add("xml-deep-cobertura", "xml", "coverage.xml", DEEP_COBERTURA,
              r"nested deeper than 256"),
