@@ -35,8 +35,15 @@ CASES = corpus.all_cases()
 
 # One case per family (and both refusal paths) also runs as a separately exec'd
 # ``python -m gatecheck``-style process, to show the forked runs behave the same.
-EXEC_SAMPLE = ("tar-gzip-bomb", "tar-dotdot-evaluate", "xml-deep-junit", "json-lone-surrogate",
-               "yaml-alias-bomb", "manifest-resealed-entry-edited", "json-wrong-type-smuggled")
+EXEC_SAMPLE = (
+    "tar-gzip-bomb",
+    "tar-dotdot-evaluate",
+    "xml-deep-junit",
+    "json-lone-surrogate",
+    "yaml-alias-bomb",
+    "manifest-resealed-entry-edited",
+    "json-wrong-type-smuggled",
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +54,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 @pytest.fixture(scope="module")
-def exec_outcomes(tmp_path_factory: pytest.TempPathFactory,
-                  outcomes: dict[str, Outcome]) -> dict[str, Outcome]:
+def exec_outcomes(
+    tmp_path_factory: pytest.TempPathFactory, outcomes: dict[str, Outcome]
+) -> dict[str, Outcome]:
     base = tmp_path_factory.mktemp("adversarial-exec")
     sample = [c for c in CASES if c.id in EXEC_SAMPLE]
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -91,8 +99,7 @@ def test_the_harness_flags_an_accepted_input(tmp_path: Path) -> None:
         corpus.sealed(work)
         return ["bundle", "verify", "bundle"]
 
-    outcome = run_case(corpus.Case("control", "manifest", build, "never"), tmp_path,
-                       forked=True)
+    outcome = run_case(corpus.Case("control", "manifest", build, "never"), tmp_path, forked=True)
     assert outcome.returncode == 0
     assert any("exit 0" in p for p in outcome.problems())
 
@@ -132,8 +139,10 @@ def test_xml_at_the_depth_limit_still_parses() -> None:
 
 def test_xml_external_dtd_is_not_fetched_and_does_not_break_parsing() -> None:
     # JaCoCo writes a DOCTYPE with an external DTD; it must parse without any fetch.
-    raw = (b'<?xml version="1.0"?><!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" '
-           b'"http://127.0.0.1:9/report.dtd"><report name="x"/>')
+    raw = (
+        b'<?xml version="1.0"?><!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" '
+        b'"http://127.0.0.1:9/report.dtd"><report name="x"/>'
+    )
     assert safe.load_xml(raw, name="jacoco.xml").tag == "report"
 
 
@@ -190,8 +199,11 @@ def test_registry_turns_a_parser_crash_into_an_evidence_error(
     monkeypatch.setattr(registry, "parsers", lambda: (_Crashing(),))
     doc = Document(b'{"components": 3}', "bom.json")
     parser, fmt = registry.detect(doc)
-    with pytest.raises(EvidenceError, match=r"bom\.json: unexpected content while reading it "
-                                            r"as boom \(_Crashing: TypeError: "):
+    with pytest.raises(
+        EvidenceError,
+        match=r"bom\.json: unexpected content while reading it "
+        r"as boom \(_Crashing: TypeError: ",
+    ):
         registry.parse(doc, "sbom", fmt, ParseContext())
     with pytest.raises(EvidenceError, match="AttributeError: no tool"):
         registry.tool(doc, parser, fmt)
@@ -212,17 +224,29 @@ def test_evidence_swapped_after_verification_is_not_parsed(
         return manifest
 
     monkeypatch.setattr(archive, "verify_bundle", verify_then_swap)
-    with archive.OpenedBundle(root) as opened, pytest.raises(TamperError,
-                                                             match="changed after"):
-        inputdoc.build_input(opened.root, opened.manifest, stage="dev",
-                             effective=datetime.now(UTC), evidence_config={})
+    with archive.OpenedBundle(root) as opened, pytest.raises(TamperError, match="changed after"):
+        inputdoc.build_input(
+            opened.root,
+            opened.manifest,
+            stage="dev",
+            effective=datetime.now(UTC),
+            evidence_config={},
+        )
 
 
 def test_wrong_types_in_a_detected_sbom_become_facts_not_crashes() -> None:
-    doc = Document(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
-                               "components": "all of them",
-                               "metadata": {"component": {"name": {"x": 1}}}}).encode(),
-                   "bom.json")
+    doc = Document(
+        json.dumps(
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "version": 1,
+                "components": "all of them",
+                "metadata": {"component": {"name": {"x": 1}}},
+            }
+        ).encode(),
+        "bom.json",
+    )
     parser, fmt = registry.detect(doc)
     facts = registry.parse(doc, parser.family, fmt, ParseContext())
     assert facts["valid"] is False and facts["errors"]
@@ -230,8 +254,9 @@ def test_wrong_types_in_a_detected_sbom_become_facts_not_crashes() -> None:
 
 def test_archive_member_count_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(archive, "MAX_MEMBERS", 50)
-    path = corpus.write_tgz(tmp_path / "many.tar.gz",
-                            [corpus.member(f"d{i}/", kind=tarfile.DIRTYPE) for i in range(51)])
+    path = corpus.write_tgz(
+        tmp_path / "many.tar.gz", [corpus.member(f"d{i}/", kind=tarfile.DIRTYPE) for i in range(51)]
+    )
     (tmp_path / "out").mkdir()
     with pytest.raises(BundleError, match="more than 50 members"):
         archive.unpack_bundle(path, tmp_path / "out")
@@ -242,9 +267,9 @@ def test_compressible_archives_unpack_until_the_ratio_guard_applies(
 ) -> None:
     """8 MiB of zeros (~1000:1) unpacks while under RATIO_FREE_BYTES, and is refused as a
     bomb once the guard applies to it."""
-    path = corpus.write_zero_bomb(tmp_path / "z.tar.gz",
-                                  corpus.member("evidence/z.json", size=8 * corpus.MiB),
-                                  8 * corpus.MiB)
+    path = corpus.write_zero_bomb(
+        tmp_path / "z.tar.gz", corpus.member("evidence/z.json", size=8 * corpus.MiB), 8 * corpus.MiB
+    )
     (tmp_path / "ok").mkdir()
     archive.unpack_bundle(path, tmp_path / "ok")
     assert (tmp_path / "ok" / "evidence" / "z.json").stat().st_size == 8 * corpus.MiB
@@ -259,12 +284,23 @@ def test_a_wrongly_typed_sbom_is_accepted_as_a_fact_and_fails_the_gate(tmp_path:
     a CycloneDX document), but facts that fail GC-ART-003 at production: never a pass."""
     root = corpus.draft(tmp_path)
     bom = tmp_path / "bom.json"
-    bom.write_text(json.dumps({
-        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": {"a": 1},
-        "components": "all of them",
-        "metadata": {"component": {"type": "application", "name": corpus.NAME,
-                                   "version": corpus.VERSION}},
-    }))
+    bom.write_text(
+        json.dumps(
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "version": {"a": 1},
+                "components": "all of them",
+                "metadata": {
+                    "component": {
+                        "type": "application",
+                        "name": corpus.NAME,
+                        "version": corpus.VERSION,
+                    }
+                },
+            }
+        )
+    )
     add = run_gatecheck("bundle", "add", str(root), str(bom))
     assert add.returncode == 0, add.stderr
     assert run_gatecheck("bundle", "seal", str(root)).returncode == 0

@@ -81,10 +81,14 @@ def _child(args: tuple[str, ...], out: Path, err: Path, read_end: int, write_end
 
 
 def _audit_report(path: Path, i: int) -> Path:
-    path.write_text(json.dumps({
-        "dependencies": [{"name": f"pkg{i}", "version": f"1.{i}.0", "vulns": []}],
-        "fixes": [],
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "dependencies": [{"name": f"pkg{i}", "version": f"1.{i}.0", "vulns": []}],
+                "fixes": [],
+            }
+        )
+    )
     return path
 
 
@@ -171,8 +175,16 @@ def test_parallel_evaluations_give_identical_reports(sealed_bundle: Path) -> Non
     archive = sealed_bundle.parent / "bundle.tar.gz"
     racers = _Racers(sealed_bundle.parent)
     for target in (sealed_bundle, sealed_bundle, archive):
-        racers.add("evaluate", str(target), "--stage", "production",
-                   "--at", "2026-03-04T10:00:00Z", "--format", "json")
+        racers.add(
+            "evaluate",
+            str(target),
+            "--stage",
+            "production",
+            "--at",
+            "2026-03-04T10:00:00Z",
+            "--format",
+            "json",
+        )
     results = racers.run()
     reports = []
     for rc, out, err in results:

@@ -47,28 +47,41 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 BROKEN_WORKERS = {
     "prints-garbage": ("cat >/dev/null; printf 'this is not json'", r"malformed output"),
     "prints-nothing": ("cat >/dev/null", r"malformed output"),
-    "truncated-answer": ("cat >/dev/null; printf '{\"ok\": true, \"result\": {\"contr'",
-                         r"malformed output"),
-    "non-utf8-answer": ("cat >/dev/null; printf '\\377\\376\\375'",
-                        r"malformed output|UnicodeDecodeError"),
-    "deeply-nested-answer": ("cat >/dev/null; head -c 200000 /dev/zero | tr '\\0' '['",
-                             r"malformed output|RecursionError|nested"),
+    "truncated-answer": (
+        'cat >/dev/null; printf \'{"ok": true, "result": {"contr\'',
+        r"malformed output",
+    ),
+    "non-utf8-answer": (
+        "cat >/dev/null; printf '\\377\\376\\375'",
+        r"malformed output|UnicodeDecodeError",
+    ),
+    "deeply-nested-answer": (
+        "cat >/dev/null; head -c 200000 /dev/zero | tr '\\0' '['",
+        r"malformed output|RecursionError|nested",
+    ),
     "answer-is-a-list": ("cat >/dev/null; printf '[1, 2]'", r"malformed output"),
-    "error-is-a-string": ("cat >/dev/null; printf '{\"ok\": false, \"error\": \"boom\"}'",
-                          r"boom|AttributeError|error"),
+    "error-is-a-string": (
+        'cat >/dev/null; printf \'{"ok": false, "error": "boom"}\'',
+        r"boom|AttributeError|error",
+    ),
     "ok-without-result": ("cat >/dev/null; printf '{\"ok\": true}'", r"no control report"),
-    "result-nan": ("cat >/dev/null; printf '{\"ok\": true, \"result\": NaN}'",
-                   r"no control report"),
-    "controls-not-a-list": ("cat >/dev/null; printf '{\"ok\": true, \"result\": "
-                            "{\"controls\": \"all good\"}}'", r"no control report"),
-    "empty-controls-looks-clean": ("cat >/dev/null; printf '{\"ok\": true, \"result\": "
-                                   "{\"controls\": [], \"errors\": []}}'",
-                                   r"declares no controls"),
-    "malformed-control": ("cat >/dev/null; printf '{\"ok\": true, \"result\": "
-                          "{\"controls\": [{\"id\": \"GC-X\"}]}}'",
-                          r"malformed control entry"),
-    "exits-1-with-stderr": ("cat >/dev/null; echo 'panic: runtime error' >&2; exit 1",
-                            r"crashed \(exit 1\): panic: runtime error"),
+    "result-nan": ('cat >/dev/null; printf \'{"ok": true, "result": NaN}\'', r"no control report"),
+    "controls-not-a-list": (
+        'cat >/dev/null; printf \'{"ok": true, "result": {"controls": "all good"}}\'',
+        r"no control report",
+    ),
+    "empty-controls-looks-clean": (
+        'cat >/dev/null; printf \'{"ok": true, "result": {"controls": [], "errors": []}}\'',
+        r"declares no controls",
+    ),
+    "malformed-control": (
+        'cat >/dev/null; printf \'{"ok": true, "result": {"controls": [{"id": "GC-X"}]}}\'',
+        r"malformed control entry",
+    ),
+    "exits-1-with-stderr": (
+        "cat >/dev/null; echo 'panic: runtime error' >&2; exit 1",
+        r"crashed \(exit 1\): panic: runtime error",
+    ),
     "exits-139": ("cat >/dev/null; exit 139", r"crashed \(exit 139\)"),
     "segfaults": ("kill -SEGV $$", r"crashed \(exit -11\)"),
     "killed": ("kill -KILL $$", r"crashed \(exit -9\)"),
@@ -77,8 +90,9 @@ BROKEN_WORKERS = {
 
 def _fake_worker(tmp_path: Path, body: str) -> Path:
     script = tmp_path / "fake-python"
-    script.write_text(f"#!/bin/sh\n# stands in for: python -m gatecheck.engine.embedded_worker\n"
-                      f"{body}\n")
+    script.write_text(
+        f"#!/bin/sh\n# stands in for: python -m gatecheck.engine.embedded_worker\n{body}\n"
+    )
     script.chmod(0o755)
     return script
 
@@ -137,8 +151,18 @@ def test_real_opa_builtin_error_ends_in_decision_error_through_the_cli(
     bundle: Path, tmp_path: Path
 ) -> None:
     org = _org_policy(tmp_path, 'boom := time.parse_rfc3339_ns("not a time")')
-    result = run_gatecheck("evaluate", str(bundle), "--stage", "dev", "--policy", str(org),
-                           "--format", "json", "--output", str(tmp_path / "r.json"))
+    result = run_gatecheck(
+        "evaluate",
+        str(bundle),
+        "--stage",
+        "dev",
+        "--policy",
+        str(org),
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path / "r.json"),
+    )
     assert result.returncode == 2
     assert [line for line in result.stderr.splitlines() if line] == [
         line for line in result.stderr.splitlines() if line.startswith("gatecheck: error:")
@@ -150,11 +174,25 @@ def test_real_opa_builtin_error_ends_in_decision_error_through_the_cli(
 
 def test_real_runaway_policy_is_stopped_at_the_cli_timeout(bundle: Path, tmp_path: Path) -> None:
     marker = f"spin-{os.getpid()}"
-    org = _org_policy(tmp_path, "spin := count([x | some a in numbers.range(1, 4000); "
-                                "some b in numbers.range(1, 4000); x := a * b])")
+    org = _org_policy(
+        tmp_path,
+        "spin := count([x | some a in numbers.range(1, 4000); "
+        "some b in numbers.range(1, 4000); x := a * b])",
+    )
     start = time.monotonic()
-    result = run_gatecheck("evaluate", str(bundle), "--stage", "dev", "--policy", str(org),
-                           "--timeout", "1", "--format", "json", env={MARKER_ENV: marker})
+    result = run_gatecheck(
+        "evaluate",
+        str(bundle),
+        "--stage",
+        "dev",
+        "--policy",
+        str(org),
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+        env={MARKER_ENV: marker},
+    )
     assert time.monotonic() - start < 10
     assert result.returncode == 2
     assert "did not finish within 1 s" in result.stderr
@@ -229,8 +267,10 @@ def test_kill_9_inside_the_report_write_leaves_the_old_report_whole(
     old = json.dumps({"decision": "fail", "note": "previous run"})
     target.write_text(old)
     pid = _fork_cli_stalling_in_write(
-        ["evaluate", str(bundle), "--stage", "dev", "--format", "json",
-         "--output", str(target)], tmp_path, stall)
+        ["evaluate", str(bundle), "--stage", "dev", "--format", "json", "--output", str(target)],
+        tmp_path,
+        stall,
+    )
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".report.json.")]
     assert leftovers, "the kill must land while the temporary file is being written"
     os.kill(pid, signal.SIGKILL)
@@ -246,9 +286,22 @@ def test_kill_9_at_random_moments_never_leaves_a_partial_report(
     for delay in (0.3, 0.8, 1.1):
         target.unlink(missing_ok=True)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gatecheck", "evaluate", str(bundle), "--stage", "dev",
-             "--format", "json", "--output", str(target)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "gatecheck",
+                "evaluate",
+                str(bundle),
+                "--stage",
+                "dev",
+                "--format",
+                "json",
+                "--output",
+                str(target),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         proc.kill()
         proc.wait()
@@ -266,10 +319,25 @@ def _limit_file_size(limit: int) -> None:
 def test_file_size_limit_makes_the_report_write_fail_cleanly(bundle: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     result = subprocess.run(
-        [sys.executable, "-m", "gatecheck", "evaluate", str(bundle), "--stage", "dev",
-         "--format", "text", "--output", f"json={target}"],
-        capture_output=True, text=True, timeout=120, check=False,
-        preexec_fn=lambda: _limit_file_size(4096))  # the JSON report is ~50 KB
+        [
+            sys.executable,
+            "-m",
+            "gatecheck",
+            "evaluate",
+            str(bundle),
+            "--stage",
+            "dev",
+            "--format",
+            "text",
+            "--output",
+            f"json={target}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: _limit_file_size(4096),
+    )  # the JSON report is ~50 KB
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and "File too large" in errors[0], result.stderr
@@ -281,8 +349,11 @@ def test_file_size_limit_makes_the_report_write_fail_cleanly(bundle: Path, tmp_p
 def tiny_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
     mount = tmp_path / "full"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
-                          capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:
@@ -293,20 +364,32 @@ def tiny_tmpfs(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def test_a_full_disk_gives_no_report_and_one_error_line(bundle: Path, tiny_tmpfs: Path) -> None:
     target = tiny_tmpfs / "report.json"
-    result = run_gatecheck("evaluate", str(bundle), "--stage", "dev", "--format", "text",
-                           "--output", f"json={target}")
+    result = run_gatecheck(
+        "evaluate", str(bundle), "--stage", "dev", "--format", "text", "--output", f"json={target}"
+    )
     assert result.returncode == 2
     assert "No space left on device" in result.stderr
     assert list(tiny_tmpfs.iterdir()) == []
 
 
-def test_a_full_disk_while_unpacking_is_decision_error(bundle: Path, tiny_tmpfs: Path,
-                                                       tmp_path: Path) -> None:
+def test_a_full_disk_while_unpacking_is_decision_error(
+    bundle: Path, tiny_tmpfs: Path, tmp_path: Path
+) -> None:
     archive = tmp_path / "bundle.tar.gz"
-    corpus.write_tgz(archive, corpus.bundle_members(bundle)
-                     + [corpus.member("evidence/" + "e" * 64 + ".json", os.urandom(200_000))])
-    result = run_gatecheck("evaluate", str(archive), "--stage", "dev", "--format", "json",
-                           env={"TMPDIR": str(tiny_tmpfs)})
+    corpus.write_tgz(
+        archive,
+        corpus.bundle_members(bundle)
+        + [corpus.member("evidence/" + "e" * 64 + ".json", os.urandom(200_000))],
+    )
+    result = run_gatecheck(
+        "evaluate",
+        str(archive),
+        "--stage",
+        "dev",
+        "--format",
+        "json",
+        env={"TMPDIR": str(tiny_tmpfs)},
+    )
     assert result.returncode == 2
     assert "No space left on device" in result.stderr
     assert json.loads(result.stdout)["decision"] == "error"

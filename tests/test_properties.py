@@ -30,20 +30,30 @@ PARSER_IDS = [f"{type(p).__name__}" for p in PARSERS]
 EXAMPLES = 30
 MAX_SAMPLE_BYTES = 64 * 1024  # keeps schema validation and signature checks fast
 
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 CONTEXT = ParseContext(
     labels={"kind": "unit"},
-    release={"name": "payments-api", "version": "1.4.0",
-             "artifacts": [{"name": "payments-api", "digest": "sha256:" + "ab" * 32}]},
+    release={
+        "name": "payments-api",
+        "version": "1.4.0",
+        "artifacts": [{"name": "payments-api", "digest": "sha256:" + "ab" * 32}],
+    },
 )
 
 
 def _samples() -> dict[str, list[tuple[str, bytes]]]:
     """Real files from tests/data, by the parser that detects them (small ones first)."""
     found: dict[str, list[tuple[str, bytes]]] = {}
-    files = sorted((p for p in DATA.rglob("*") if p.is_file() and p.name != "SOURCES.md"),
-                   key=lambda p: p.stat().st_size)
+    files = sorted(
+        (p for p in DATA.rglob("*") if p.is_file() and p.name != "SOURCES.md"),
+        key=lambda p: p.stat().st_size,
+    )
     for path in files:
         raw = path.read_bytes()
         if len(raw) > MAX_SAMPLE_BYTES:
@@ -62,9 +72,13 @@ SAMPLED = [p for p in PARSERS if type(p).__name__ in SAMPLES]
 
 def check(parser: EvidenceParser, doc: Document) -> None:
     """Detection over every parser, then this parser's every format: GatecheckError only."""
-    for attempt in (lambda: registry.detect(doc),
-                    *(lambda fmt=fmt: registry.parse(doc, parser.family, fmt, CONTEXT)
-                      for fmt in parser.formats)):
+    for attempt in (
+        lambda: registry.detect(doc),
+        *(
+            lambda fmt=fmt: registry.parse(doc, parser.family, fmt, CONTEXT)
+            for fmt in parser.formats
+        ),
+    ):
         try:
             attempt()
         except GatecheckError as exc:
@@ -74,10 +88,14 @@ def check(parser: EvidenceParser, doc: Document) -> None:
 # --- strategies -----------------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(10**20), max_value=10**20)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -86,15 +104,37 @@ json_values = st.recursive(
 arbitrary = st.one_of(
     st.binary(max_size=2048),
     json_values.map(lambda v: json.dumps(v).encode()),
-    st.dictionaries(st.sampled_from(["bomFormat", "specVersion", "version", "runs",
-                                     "dependencies", "matches", "Results", "results",
-                                     "_type", "payloadType", "payload", "mediaType", "kind",
-                                     "apiVersion", "files", "totals", "metrics"]),
-                    json_values, max_size=5).map(lambda v: json.dumps(v).encode()),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "bomFormat",
+                "specVersion",
+                "version",
+                "runs",
+                "dependencies",
+                "matches",
+                "Results",
+                "results",
+                "_type",
+                "payloadType",
+                "payload",
+                "mediaType",
+                "kind",
+                "apiVersion",
+                "files",
+                "totals",
+                "metrics",
+            ]
+        ),
+        json_values,
+        max_size=5,
+    ).map(lambda v: json.dumps(v).encode()),
     st.text(alphabet=string.printable, max_size=300).map(
-        lambda t: f"<?xml version='1.0'?><testsuites>{t}</testsuites>".encode()),
+        lambda t: f"<?xml version='1.0'?><testsuites>{t}</testsuites>".encode()
+    ),
     st.text(alphabet=string.printable, max_size=300).map(
-        lambda t: f"TN:\nSF:{t}\nDA:1,1\nend_of_record\n".encode()),
+        lambda t: f"TN:\nSF:{t}\nDA:1,1\nend_of_record\n".encode()
+    ),
 )
 
 
@@ -165,8 +205,9 @@ def test_arbitrary_bytes_raise_only_gatecheck_errors(parser: EvidenceParser, raw
 @pytest.mark.parametrize("parser", SAMPLED, ids=[type(p).__name__ for p in SAMPLED])
 @SETTINGS
 @given(data=st.data())
-def test_mutated_real_documents_raise_only_gatecheck_errors(parser: EvidenceParser,
-                                                           data: st.DataObject) -> None:
+def test_mutated_real_documents_raise_only_gatecheck_errors(
+    parser: EvidenceParser, data: st.DataObject
+) -> None:
     name, raw = data.draw(st.sampled_from(SAMPLES[type(parser).__name__]))
     check(parser, Document(data.draw(mutated(raw, name)), name))
 
@@ -174,5 +215,14 @@ def test_mutated_real_documents_raise_only_gatecheck_errors(parser: EvidencePars
 def test_real_documents_exist_for_the_main_families() -> None:
     """The mutation test has material for every family that has corpus files."""
     families = {p.family for p in SAMPLED}
-    assert {"sbom", "vulnerability-scan", "sast", "test-results", "coverage", "provenance",
-            "signature", "change-record", "approval"} <= families
+    assert {
+        "sbom",
+        "vulnerability-scan",
+        "sast",
+        "test-results",
+        "coverage",
+        "provenance",
+        "signature",
+        "change-record",
+        "approval",
+    } <= families

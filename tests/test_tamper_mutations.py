@@ -36,9 +36,11 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report (small real files), kept untouched; each mutation works on a copy."""
     work = tmp_path_factory.mktemp("tamper")
     root = corpus.draft(work)
-    files = [DATA / "junit" / "jest-junit-2-passed.xml",
-             DATA / "coverage" / "cobertura-2.1.1-java.xml",
-             DATA / "vulnscan" / "pip-audit-2-vulns-with-desc.json"]
+    files = [
+        DATA / "junit" / "jest-junit-2-passed.xml",
+        DATA / "coverage" / "cobertura-2.1.1-java.xml",
+        DATA / "vulnscan" / "pip-audit-2-vulns-with-desc.json",
+    ]
     add_evidence(root, files)
     from gatecheck.bundles.store import seal_bundle
 
@@ -219,8 +221,14 @@ def reseal_with_an_extra_entry(root: Path, rng: random.Random) -> None:
     value = _manifest(root)
     raw = rng.randbytes(16)
     digest = sha256_bytes(raw)
-    value["evidence"].append({**value["evidence"][0], "path": f"evidence/{digest}.json",
-                              "sha256": digest, "size": len(raw)})
+    value["evidence"].append(
+        {
+            **value["evidence"][0],
+            "path": f"evidence/{digest}.json",
+            "sha256": digest,
+            "size": len(raw),
+        }
+    )
     _write_manifest(root, value, reseal=True)
 
 
@@ -231,11 +239,26 @@ def unseal(root: Path, rng: random.Random) -> None:
 
 
 MUTATORS: list[Callable[[Path, random.Random], None]] = [
-    flip_evidence_byte, flip_manifest_byte, truncate_evidence, truncate_manifest,
-    append_to_evidence, rename_evidence, move_evidence_into_subfolder, swap_two_evidence_files,
-    rename_manifest, delete_evidence, delete_manifest, add_file, add_copy_of_evidence,
-    add_folder, symlink_to_identical_copy, edit_manifest_field, reseal_with_wrong_file_facts,
-    reseal_without_an_entry, reseal_with_an_extra_entry, unseal,
+    flip_evidence_byte,
+    flip_manifest_byte,
+    truncate_evidence,
+    truncate_manifest,
+    append_to_evidence,
+    rename_evidence,
+    move_evidence_into_subfolder,
+    swap_two_evidence_files,
+    rename_manifest,
+    delete_evidence,
+    delete_manifest,
+    add_file,
+    add_copy_of_evidence,
+    add_folder,
+    symlink_to_identical_copy,
+    edit_manifest_field,
+    reseal_with_wrong_file_facts,
+    reseal_without_an_entry,
+    reseal_with_an_extra_entry,
+    unseal,
 ]
 
 
@@ -261,14 +284,15 @@ def test_every_one_of_1000_random_mutations_is_detected(pristine: Path, tmp_path
         else:
             missed.append(f"#{i} {name}")
         shutil.rmtree(copy.parent)
-    print(f"\nmutations tried: {sum(tried.values())}, detected: {MUTATIONS - len(missed)}; "
-          + ", ".join(f"{k} {v}" for k, v in sorted(tried.items())))
+    print(
+        f"\nmutations tried: {sum(tried.values())}, detected: {MUTATIONS - len(missed)}; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(tried.items()))
+    )
     assert not missed
     assert set(tried) == {m.__name__ for m in MUTATORS}
 
 
-def test_a_sample_of_mutations_is_detected_through_the_cli(pristine: Path,
-                                                          tmp_path: Path) -> None:
+def test_a_sample_of_mutations_is_detected_through_the_cli(pristine: Path, tmp_path: Path) -> None:
     rng = random.Random(SEED + 1)
     for i in range(CLI_SAMPLE):
         name = ""
@@ -278,16 +302,21 @@ def test_a_sample_of_mutations_is_detected_through_the_cli(pristine: Path,
             name = mutated_copy(pristine, work / "bundle", rng)
             return ["bundle", "verify", "bundle"]
 
-        case = corpus.Case(f"tamper-{i}", "manifest", build,
-                           r"failed verification|unreadable|invalid|not sealed|"
-                           r"not a gatecheck bundle")
+        case = corpus.Case(
+            f"tamper-{i}",
+            "manifest",
+            build,
+            r"failed verification|unreadable|invalid|not sealed|"
+            r"not a gatecheck bundle",
+        )
         folder, args = prepare(case, tmp_path)
         outcome = run_forked(case, folder, args)
         assert outcome.problems() == [], (name, outcome.stderr)
 
 
-def test_resealed_metadata_edit_passes_verify_but_changes_the_digest(pristine: Path,
-                                                                    tmp_path: Path) -> None:
+def test_resealed_metadata_edit_passes_verify_but_changes_the_digest(
+    pristine: Path, tmp_path: Path
+) -> None:
     """The limit of self-verification, stated as a test: relabelling evidence (type, labels,
     source name) and re-sealing yields a consistent bundle. Only a digest recorded elsewhere
     (the report's bundle.digest, a pinned or signed digest) can expose it."""

@@ -61,8 +61,13 @@ def escape_target(case_id: str) -> Path:
 
 def draft(work: Path) -> Path:
     root = work / "bundle"
-    init_bundle(root, NAME, VERSION, release_class="major",
-                artifacts=[{"name": NAME, "version": VERSION, "digest": DIGEST}])
+    init_bundle(
+        root,
+        NAME,
+        VERSION,
+        release_class="major",
+        artifacts=[{"name": NAME, "version": VERSION, "digest": DIGEST}],
+    )
     return root
 
 
@@ -85,8 +90,15 @@ def smuggle(work: Path, raw: bytes, family: str, fmt: str, ext: str) -> Path:
     (root / rel).write_bytes(raw)
     manifest = read_manifest(root)
     manifest.evidence.append(
-        EvidenceEntry(path=rel, type=family, format=fmt, sha256=digest, size=len(raw),
-                      added_at="2026-01-01T00:00:00Z", source_name=f"hostile.{ext}")
+        EvidenceEntry(
+            path=rel,
+            type=family,
+            format=fmt,
+            sha256=digest,
+            size=len(raw),
+            added_at="2026-01-01T00:00:00Z",
+            source_name=f"hostile.{ext}",
+        )
     )
     (root / "manifest.json").write_bytes(canonical_json(manifest.to_json()) + b"\n")
     seal_bundle(root)
@@ -117,8 +129,15 @@ def _pad(data: bytes) -> bytes:
     return data + b"\0" * (-len(data) % tarfile.BLOCKSIZE)
 
 
-def member(name: str, data: bytes = b"", *, kind: bytes = tarfile.REGTYPE, linkname: str = "",
-           size: int | None = None, pax: dict[str, str] | None = None) -> bytes:
+def member(
+    name: str,
+    data: bytes = b"",
+    *,
+    kind: bytes = tarfile.REGTYPE,
+    linkname: str = "",
+    size: int | None = None,
+    pax: dict[str, str] | None = None,
+) -> bytes:
     """One raw tar member (header + padded data), exactly as given: no name cleaning."""
     info = tarfile.TarInfo(name)
     info.type = kind
@@ -165,8 +184,14 @@ def write_zero_bomb(path: Path, header: bytes, zeros: int, trailer: bytes = b"")
     return path
 
 
-def _archive(case_id: str, hostile: Callable[[Path], list[bytes]], expect: str,
-             *, evaluate: bool = False, first: bool = False) -> Case:
+def _archive(
+    case_id: str,
+    hostile: Callable[[Path], list[bytes]],
+    expect: str,
+    *,
+    evaluate: bool = False,
+    first: bool = False,
+) -> Case:
     """A packed sealed bundle plus hostile members (after the real ones, so extraction has
     begun when they are refused, unless ``first``)."""
 
@@ -212,11 +237,16 @@ def _archive_from_bundle(mutate: Callable[[Path], None]) -> Callable[[Path], lis
     def build(work: Path) -> list[str]:
         root = sealed(work / "src")
         mutate(root)
-        write_tgz(work / "bundle.tar.gz", bundle_members(root) + [
-            member(p.relative_to(root).as_posix(), p.read_bytes())
-            for p in sorted((root / "evidence").iterdir())
-            if p.relative_to(root).as_posix() not in {e.path for e in read_manifest(root).evidence}
-        ])
+        write_tgz(
+            work / "bundle.tar.gz",
+            bundle_members(root)
+            + [
+                member(p.relative_to(root).as_posix(), p.read_bytes())
+                for p in sorted((root / "evidence").iterdir())
+                if p.relative_to(root).as_posix()
+                not in {e.path for e in read_manifest(root).evidence}
+            ],
+        )
         return ["bundle", "verify", "bundle.tar.gz"]
 
     return build
@@ -244,67 +274,135 @@ def archive_cases() -> list[Case]:
     esc = escape_target
     return [
         _archive("tar-dotdot", lambda w: [member("../escape.txt", b"x")], r"escapes the bundle"),
-        _archive("tar-dotdot-nested",
-                 lambda w: [member("evidence/../../../escape.txt", b"x")], r"escapes the bundle"),
-        _archive("tar-dotdot-pax",
-                 lambda w: [member("benign.txt", b"x", pax={"path": "../../escape.txt"})],
-                 r"escapes the bundle"),
-        _archive("tar-absolute",
-                 lambda w: [member(str(esc("tar-absolute")), b"x")], r"absolute path"),
-        _archive("tar-backslash",
-                 lambda w: [member("evidence\\..\\..\\escape.txt", b"x")], r"invalid name"),
-        _archive("tar-symlink",
-                 lambda w: [member("evidence/x.json", kind=tarfile.SYMTYPE,
-                                   linkname="/etc/passwd")], r"is a symlink"),
-        _archive("tar-symlink-dir-then-write",
-                 lambda w: [member("evidence", kind=tarfile.SYMTYPE,
-                                   linkname=str(esc("tar-symlink-dir-then-write"))),
-                            member("evidence/escape.txt", b"x")],
-                 r"is a symlink", first=True),
-        _archive("tar-hardlink",
-                 lambda w: [member("evidence/x.json", kind=tarfile.LNKTYPE,
-                                   linkname="/etc/passwd")], r"is a hard link"),
-        _archive("tar-chardev",
-                 lambda w: [member("evidence/null", kind=tarfile.CHRTYPE)], r"is a device"),
-        _archive("tar-blockdev",
-                 lambda w: [member("evidence/disk", kind=tarfile.BLKTYPE)], r"is a device"),
-        _archive("tar-fifo",
-                 lambda w: [member("evidence/fifo", kind=tarfile.FIFOTYPE)], r"special file"),
-        _archive("tar-duplicate-manifest",
-                 lambda w: [member("manifest.json", b'{"forged": true}')], r"appears twice"),
-        _archive("tar-case-collision",
-                 lambda w: [member("MANIFEST.json", b"{}")], r"differs only in case"),
+        _archive(
+            "tar-dotdot-nested",
+            lambda w: [member("evidence/../../../escape.txt", b"x")],
+            r"escapes the bundle",
+        ),
+        _archive(
+            "tar-dotdot-pax",
+            lambda w: [member("benign.txt", b"x", pax={"path": "../../escape.txt"})],
+            r"escapes the bundle",
+        ),
+        _archive(
+            "tar-absolute", lambda w: [member(str(esc("tar-absolute")), b"x")], r"absolute path"
+        ),
+        _archive(
+            "tar-backslash",
+            lambda w: [member("evidence\\..\\..\\escape.txt", b"x")],
+            r"invalid name",
+        ),
+        _archive(
+            "tar-symlink",
+            lambda w: [member("evidence/x.json", kind=tarfile.SYMTYPE, linkname="/etc/passwd")],
+            r"is a symlink",
+        ),
+        _archive(
+            "tar-symlink-dir-then-write",
+            lambda w: [
+                member(
+                    "evidence",
+                    kind=tarfile.SYMTYPE,
+                    linkname=str(esc("tar-symlink-dir-then-write")),
+                ),
+                member("evidence/escape.txt", b"x"),
+            ],
+            r"is a symlink",
+            first=True,
+        ),
+        _archive(
+            "tar-hardlink",
+            lambda w: [member("evidence/x.json", kind=tarfile.LNKTYPE, linkname="/etc/passwd")],
+            r"is a hard link",
+        ),
+        _archive(
+            "tar-chardev", lambda w: [member("evidence/null", kind=tarfile.CHRTYPE)], r"is a device"
+        ),
+        _archive(
+            "tar-blockdev",
+            lambda w: [member("evidence/disk", kind=tarfile.BLKTYPE)],
+            r"is a device",
+        ),
+        _archive(
+            "tar-fifo", lambda w: [member("evidence/fifo", kind=tarfile.FIFOTYPE)], r"special file"
+        ),
+        _archive(
+            "tar-duplicate-manifest",
+            lambda w: [member("manifest.json", b'{"forged": true}')],
+            r"appears twice",
+        ),
+        _archive(
+            "tar-case-collision",
+            lambda w: [member("MANIFEST.json", b"{}")],
+            r"differs only in case",
+        ),
         Case("tar-gzip-bomb", "archive", _bomb, r"decompression bomb"),
         Case("tar-oversized-member", "archive", _oversized, r"larger than 512 MiB"),
-        Case("tar-pax-header-bomb", "archive", _long_header_bomb(tarfile.XHDTYPE),
-             r"pax/long-name data"),
-        Case("tar-gnu-longname-bomb", "archive", _long_header_bomb(tarfile.GNUTYPE_LONGNAME),
-             r"pax/long-name data"),
+        Case(
+            "tar-pax-header-bomb",
+            "archive",
+            _long_header_bomb(tarfile.XHDTYPE),
+            r"pax/long-name data",
+        ),
+        Case(
+            "tar-gnu-longname-bomb",
+            "archive",
+            _long_header_bomb(tarfile.GNUTYPE_LONGNAME),
+            r"pax/long-name data",
+        ),
         Case("tar-truncated", "archive", _truncated, r"not a readable \.tar\.gz|truncated"),
         Case("tar-not-gzip", "archive", _not_gzip, r"not a readable \.tar\.gz"),
-        Case("tar-evidence-edited", "archive",
-             _archive_from_bundle(lambda r: evidence_path(r, "test-results").write_bytes(
-                 JUNIT.replace(b'failures="0"', b'failures="1"'))),
-             r"failed verification: .*changed"),
-        Case("tar-extra-member", "archive",
-             _archive_from_bundle(lambda r: (r / "evidence" / ("f" * 64 + ".json")).write_bytes(
-                 b"{}")),
-             r"unexpected file evidence/f{64}\.json"),
-        _archive("tar-dotdot-evaluate", lambda w: [member("../escape.txt", b"x")],
-                 r"escapes the bundle", evaluate=True),
-        _archive("tar-symlink-evaluate",
-                 lambda w: [member("evidence/x.json", kind=tarfile.SYMTYPE,
-                                   linkname="/etc/passwd")], r"is a symlink", evaluate=True),
-        Case("tar-gzip-bomb-evaluate", "archive", _bomb_evaluate, r"decompression bomb",
-             evaluate=True),
+        Case(
+            "tar-evidence-edited",
+            "archive",
+            _archive_from_bundle(
+                lambda r: evidence_path(r, "test-results").write_bytes(
+                    JUNIT.replace(b'failures="0"', b'failures="1"')
+                )
+            ),
+            r"failed verification: .*changed",
+        ),
+        Case(
+            "tar-extra-member",
+            "archive",
+            _archive_from_bundle(
+                lambda r: (r / "evidence" / ("f" * 64 + ".json")).write_bytes(b"{}")
+            ),
+            r"unexpected file evidence/f{64}\.json",
+        ),
+        _archive(
+            "tar-dotdot-evaluate",
+            lambda w: [member("../escape.txt", b"x")],
+            r"escapes the bundle",
+            evaluate=True,
+        ),
+        _archive(
+            "tar-symlink-evaluate",
+            lambda w: [member("evidence/x.json", kind=tarfile.SYMTYPE, linkname="/etc/passwd")],
+            r"is a symlink",
+            evaluate=True,
+        ),
+        Case(
+            "tar-gzip-bomb-evaluate",
+            "archive",
+            _bomb_evaluate,
+            r"decompression bomb",
+            evaluate=True,
+        ),
     ]
 
 
 # --- evidence files -------------------------------------------------------------------------
 
 
-def _add(case_id: str, family: str, filename: str, raw: bytes | Callable[[], bytes],
-         expect: str, *extra: str) -> Case:
+def _add(
+    case_id: str,
+    family: str,
+    filename: str,
+    raw: bytes | Callable[[], bytes],
+    expect: str,
+    *extra: str,
+) -> Case:
     def build(work: Path) -> list[str]:
         draft(work)
         data = raw() if callable(raw) else raw
@@ -314,8 +412,15 @@ def _add(case_id: str, family: str, filename: str, raw: bytes | Callable[[], byt
     return Case(case_id, family, build, expect)
 
 
-def _smuggled(case_id: str, family: str, raw: bytes | Callable[[], bytes], ev_type: str,
-              fmt: str, ext: str, expect: str) -> Case:
+def _smuggled(
+    case_id: str,
+    family: str,
+    raw: bytes | Callable[[], bytes],
+    ev_type: str,
+    fmt: str,
+    ext: str,
+    expect: str,
+) -> Case:
     def build(work: Path) -> list[str]:
         smuggle(work, raw() if callable(raw) else raw, ev_type, fmt, ext)
         return _command(True, "bundle")
@@ -327,64 +432,121 @@ def billion_laughs(root: str = "testsuites") -> bytes:
     entities = ['<!ENTITY lol0 "lol">'] + [
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
     ]
-    return (f'<?xml version="1.0"?>\n<!DOCTYPE {root} [\n' + "\n".join(entities)
-            + f"\n]>\n<{root}>&lol9;</{root}>\n").encode()
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE {root} [\n'
+        + "\n".join(entities)
+        + f"\n]>\n<{root}>&lol9;</{root}>\n"
+    ).encode()
 
 
 def quadratic_blowup() -> bytes:
     big = "A" * 100_000
-    return (f'<?xml version="1.0"?><!DOCTYPE coverage [<!ENTITY a "{big}">]>'
-            f'<coverage line-rate="1">{"&a;" * 20_000}</coverage>').encode()
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE coverage [<!ENTITY a "{big}">]>'
+        f'<coverage line-rate="1">{"&a;" * 20_000}</coverage>'
+    ).encode()
 
 
-XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE testsuites [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-       b'\n<testsuites><testsuite name="&xxe;" tests="0"/></testsuites>\n')
-XXE_PARAMETER = (b'<?xml version="1.0"?>\n<!DOCTYPE report [<!ENTITY % ext SYSTEM '
-                 b'"http://127.0.0.1:9/evil.dtd"> %ext;]>\n<report name="x"/>\n')
-CDX_XML_XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE bom [<!ENTITY v SYSTEM "file:///etc/hostname">]>'
-               b'\n<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components>'
-               b'<component type="library"><name>&v;</name></component></components></bom>\n')
+XXE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE testsuites [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    b'\n<testsuites><testsuite name="&xxe;" tests="0"/></testsuites>\n'
+)
+XXE_PARAMETER = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE report [<!ENTITY % ext SYSTEM '
+    b'"http://127.0.0.1:9/evil.dtd"> %ext;]>\n<report name="x"/>\n'
+)
+CDX_XML_XXE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE bom [<!ENTITY v SYSTEM "file:///etc/hostname">]>'
+    b'\n<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><components>'
+    b'<component type="library"><name>&v;</name></component></components></bom>\n'
+)
 
 
 def deep_xml(open_tag: str, close_tag: str, levels: int = 100_000) -> bytes:
-    return (f"<?xml version='1.0'?>{open_tag}" + "<x>" * levels + "</x>" * levels
-            + close_tag).encode()
+    return (
+        f"<?xml version='1.0'?>{open_tag}" + "<x>" * levels + "</x>" * levels + close_tag
+    ).encode()
 
 
 DEEP_JUNIT = lambda: deep_xml("<testsuites>", "</testsuites>")  # noqa: E731
 DEEP_COBERTURA = lambda: deep_xml('<coverage line-rate="1">', "</coverage>")  # noqa: E731
 DEEP_JACOCO = lambda: deep_xml('<report name="x">', "</report>")  # noqa: E731
 DEEP_CDX = lambda: deep_xml(  # noqa: E731
-    '<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">', "</bom>")
+    '<bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">', "</bom>"
+)
 
 
 def xml_cases() -> list[Case]:
     return [
         _add("xml-billion-laughs", "xml", "junit.xml", billion_laughs(), r"unsafe XML refused"),
-        _add("xml-quadratic-blowup", "xml", "coverage.xml", quadratic_blowup,
-             r"unsafe XML refused"),
+        _add(
+            "xml-quadratic-blowup", "xml", "coverage.xml", quadratic_blowup, r"unsafe XML refused"
+        ),
         _add("xml-external-entity", "xml", "junit.xml", XXE, r"unsafe XML refused"),
-        _add("xml-external-parameter-entity", "xml", "jacoco.xml", XXE_PARAMETER,
-             r"unsafe XML refused"),
-        _add("xml-cyclonedx-internal-subset-entity", "xml", "bom.xml", CDX_XML_XXE,
-             r"unsafe XML refused"),
+        _add(
+            "xml-external-parameter-entity",
+            "xml",
+            "jacoco.xml",
+            XXE_PARAMETER,
+            r"unsafe XML refused",
+        ),
+        _add(
+            "xml-cyclonedx-internal-subset-entity",
+            "xml",
+            "bom.xml",
+            CDX_XML_XXE,
+            r"unsafe XML refused",
+        ),
         _add("xml-deep-junit", "xml", "junit.xml", DEEP_JUNIT, r"nested deeper than 256"),
-        _add("xml-deep-cobertura", "xml", "coverage.xml", DEEP_COBERTURA,
-             r"nested deeper than 256"),
+        _add(
+            "xml-deep-cobertura", "xml", "coverage.xml", DEEP_COBERTURA, r"nested deeper than 256"
+        ),
         _add("xml-deep-jacoco", "xml", "jacoco.xml", DEEP_JACOCO, r"nested deeper than 256"),
         _add("xml-deep-cyclonedx", "xml", "bom.xml", DEEP_CDX, r"nested deeper than 256"),
-        _add("xml-invalid-utf8", "xml", "junit.xml",
-             b'<?xml version="1.0" encoding="UTF-8"?><testsuites name="\xff\xfe"/>',
-             r"not well-formed"),
+        _add(
+            "xml-invalid-utf8",
+            "xml",
+            "junit.xml",
+            b'<?xml version="1.0" encoding="UTF-8"?><testsuites name="\xff\xfe"/>',
+            r"not well-formed",
+        ),
         _add("xml-truncated", "xml", "junit.xml", JUNIT[: len(JUNIT) // 2], r"not well-formed"),
-        _smuggled("xml-billion-laughs-smuggled", "xml", billion_laughs(), "test-results",
-                  "junit-xml", "xml", r"unsafe XML refused"),
-        _smuggled("xml-deep-cobertura-smuggled", "xml", DEEP_COBERTURA, "coverage",
-                  "cobertura-xml", "xml", r"nested deeper than 256"),
-        _smuggled("xml-deep-jacoco-smuggled", "xml", DEEP_JACOCO, "coverage", "jacoco-xml",
-                  "xml", r"nested deeper than 256"),
-        _smuggled("xml-xxe-cyclonedx-smuggled", "xml", CDX_XML_XXE, "sbom", "cyclonedx-xml",
-                  "xml", r"unsafe XML refused"),
+        _smuggled(
+            "xml-billion-laughs-smuggled",
+            "xml",
+            billion_laughs(),
+            "test-results",
+            "junit-xml",
+            "xml",
+            r"unsafe XML refused",
+        ),
+        _smuggled(
+            "xml-deep-cobertura-smuggled",
+            "xml",
+            DEEP_COBERTURA,
+            "coverage",
+            "cobertura-xml",
+            "xml",
+            r"nested deeper than 256",
+        ),
+        _smuggled(
+            "xml-deep-jacoco-smuggled",
+            "xml",
+            DEEP_JACOCO,
+            "coverage",
+            "jacoco-xml",
+            "xml",
+            r"nested deeper than 256",
+        ),
+        _smuggled(
+            "xml-xxe-cyclonedx-smuggled",
+            "xml",
+            CDX_XML_XXE,
+            "sbom",
+            "cyclonedx-xml",
+            "xml",
+            r"unsafe XML refused",
+        ),
     ]
 
 
@@ -399,60 +561,157 @@ def json_cases() -> list[Case]:
     big_int = lambda: (CDX_HEAD + ', "metadata": {"x": 1' + "0" * 5000 + "}}").encode()  # noqa: E731
     deep = lambda: b'{"bomFormat": "CycloneDX", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # noqa: E731
     return [
-        _add("json-duplicate-key", "json", "bom.json",
-             (CDX_HEAD + ', "components": [], "components": [{"name": "evil"}]}').encode(),
-             r"duplicate key 'components'"),
-        _add("json-nan", "json", "bom.json", (CDX_HEAD + ', "x": NaN}').encode(),
-             r"NaN is not valid JSON"),
-        _add("json-infinity", "json", "bom.json", (CDX_HEAD + ', "x": Infinity}').encode(),
-             r"Infinity is not valid JSON"),
-        _add("json-negative-infinity", "json", "bom.json",
-             (CDX_HEAD + ', "x": -Infinity}').encode(), r"-Infinity is not valid JSON"),
+        _add(
+            "json-duplicate-key",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "components": [], "components": [{"name": "evil"}]}').encode(),
+            r"duplicate key 'components'",
+        ),
+        _add(
+            "json-nan",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "x": NaN}').encode(),
+            r"NaN is not valid JSON",
+        ),
+        _add(
+            "json-infinity",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "x": Infinity}').encode(),
+            r"Infinity is not valid JSON",
+        ),
+        _add(
+            "json-negative-infinity",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "x": -Infinity}').encode(),
+            r"-Infinity is not valid JSON",
+        ),
         _add("json-deep-100k", "json", "bom.json", deep, r"JSON nested too deeply"),
-        _add("json-float-1e400", "json", "bom.json", (CDX_HEAD + ', "x": 1e400}').encode(),
-             r"out of range"),
+        _add(
+            "json-float-1e400",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "x": 1e400}').encode(),
+            r"out of range",
+        ),
         _add("json-int-5000-digits", "json", "bom.json", big_int, r"5001 digits|digit"),
-        _add("json-int-65-digits", "json", "audit.json",
-             _pip_audit('[{"name": "a", "version": ' + "9" * 65 + ', "vulns": []}]'),
-             r"65 digits"),
-        _add("json-invalid-utf8", "json", "bom.json",
-             (CDX_HEAD + ', "x": "').encode() + b"\xc3\x28" + b'"}', r"not valid UTF-8"),
-        _add("json-byte-order-mark", "json", "bom.json",
-             b"\xef\xbb\xbf" + (CDX_HEAD + "}").encode(), r"byte-order mark"),
-        _add("json-truncated", "json", "bom.json", (CDX_HEAD + ', "components": [{"na').encode(),
-             r"not valid JSON"),
-        _add("json-lone-surrogate", "json", "bom.json",
-             (CDX_HEAD + ', "components": [{"type": "library", "name": "\\udc00"}]}').encode(),
-             r"lone UTF-16 surrogate"),
+        _add(
+            "json-int-65-digits",
+            "json",
+            "audit.json",
+            _pip_audit('[{"name": "a", "version": ' + "9" * 65 + ', "vulns": []}]'),
+            r"65 digits",
+        ),
+        _add(
+            "json-invalid-utf8",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "x": "').encode() + b"\xc3\x28" + b'"}',
+            r"not valid UTF-8",
+        ),
+        _add(
+            "json-byte-order-mark",
+            "json",
+            "bom.json",
+            b"\xef\xbb\xbf" + (CDX_HEAD + "}").encode(),
+            r"byte-order mark",
+        ),
+        _add(
+            "json-truncated",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "components": [{"na').encode(),
+            r"not valid JSON",
+        ),
+        _add(
+            "json-lone-surrogate",
+            "json",
+            "bom.json",
+            (CDX_HEAD + ', "components": [{"type": "library", "name": "\\udc00"}]}').encode(),
+            r"lone UTF-16 surrogate",
+        ),
         _add("json-empty", "json", "empty.json", b"", r"unknown evidence format"),
-        _add("json-wrong-type-sarif-results", "json", "scan.sarif",
-             b'{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, '
-             b'"results": {"a": 1}}]}', r"results is not an array"),
-        _add("json-wrong-type-trivy-results", "json", "trivy.json",
-             b'{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "container_image", '
-             b'"Results": 7}', r"Results is not a list|unexpected content"),
-        _add("json-wrong-type-pip-audit-vulns", "json", "audit.json",
-             _pip_audit('[{"name": "a", "version": "1", "vulns": 5}]'),
-             r"unexpected content while reading it as pip-audit-json .*TypeError"),
-        _add("json-wrong-type-pip-audit-aliases", "json", "audit.json",
-             _pip_audit('[{"name": "a", "version": "1", "vulns": [{"id": "X-1", '
-                        '"fix_versions": [], "aliases": 3}]}]'),
-             r"unexpected content while reading it as pip-audit-json"),
-        _smuggled("json-duplicate-key-smuggled", "json",
-                  (CDX_HEAD + ', "components": [], "components": [{"name": "evil"}]}').encode(),
-                  "sbom", "cyclonedx-json", "json", r"duplicate key 'components'"),
-        _smuggled("json-nan-smuggled", "json",
-                  _pip_audit('[{"name": "a", "version": "1", "vulns": [], "x": NaN}]'),
-                  "vulnerability-scan", "pip-audit-json", "json", r"NaN is not valid JSON"),
-        _smuggled("json-lone-surrogate-smuggled", "json",
-                  _pip_audit('[{"name": "\\ud800", "version": "1", "vulns": []}]'),
-                  "vulnerability-scan", "pip-audit-json", "json", r"lone UTF-16 surrogate"),
-        _smuggled("json-wrong-type-smuggled", "json",
-                  _pip_audit('[{"name": "a", "version": "1", "vulns": 5}]'),
-                  "vulnerability-scan", "pip-audit-json", "json",
-                  r"unexpected content while reading it as pip-audit-json"),
-        _smuggled("json-deep-smuggled", "json", deep, "sbom", "cyclonedx-json", "json",
-                  r"JSON nested too deeply"),
+        _add(
+            "json-wrong-type-sarif-results",
+            "json",
+            "scan.sarif",
+            b'{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, '
+            b'"results": {"a": 1}}]}',
+            r"results is not an array",
+        ),
+        _add(
+            "json-wrong-type-trivy-results",
+            "json",
+            "trivy.json",
+            b'{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "container_image", '
+            b'"Results": 7}',
+            r"Results is not a list|unexpected content",
+        ),
+        _add(
+            "json-wrong-type-pip-audit-vulns",
+            "json",
+            "audit.json",
+            _pip_audit('[{"name": "a", "version": "1", "vulns": 5}]'),
+            r"unexpected content while reading it as pip-audit-json .*TypeError",
+        ),
+        _add(
+            "json-wrong-type-pip-audit-aliases",
+            "json",
+            "audit.json",
+            _pip_audit(
+                '[{"name": "a", "version": "1", "vulns": [{"id": "X-1", '
+                '"fix_versions": [], "aliases": 3}]}]'
+            ),
+            r"unexpected content while reading it as pip-audit-json",
+        ),
+        _smuggled(
+            "json-duplicate-key-smuggled",
+            "json",
+            (CDX_HEAD + ', "components": [], "components": [{"name": "evil"}]}').encode(),
+            "sbom",
+            "cyclonedx-json",
+            "json",
+            r"duplicate key 'components'",
+        ),
+        _smuggled(
+            "json-nan-smuggled",
+            "json",
+            _pip_audit('[{"name": "a", "version": "1", "vulns": [], "x": NaN}]'),
+            "vulnerability-scan",
+            "pip-audit-json",
+            "json",
+            r"NaN is not valid JSON",
+        ),
+        _smuggled(
+            "json-lone-surrogate-smuggled",
+            "json",
+            _pip_audit('[{"name": "\\ud800", "version": "1", "vulns": []}]'),
+            "vulnerability-scan",
+            "pip-audit-json",
+            "json",
+            r"lone UTF-16 surrogate",
+        ),
+        _smuggled(
+            "json-wrong-type-smuggled",
+            "json",
+            _pip_audit('[{"name": "a", "version": "1", "vulns": 5}]'),
+            "vulnerability-scan",
+            "pip-audit-json",
+            "json",
+            r"unexpected content while reading it as pip-audit-json",
+        ),
+        _smuggled(
+            "json-deep-smuggled",
+            "json",
+            deep,
+            "sbom",
+            "cyclonedx-json",
+            "json",
+            r"JSON nested too deeply",
+        ),
     ]
 
 
@@ -468,29 +727,59 @@ def yaml_laughs() -> bytes:
 def yaml_cases() -> list[Case]:
     return [
         _add("yaml-alias-bomb", "yaml", "change.yaml", yaml_laughs, r"aliases are not allowed"),
-        _add("yaml-python-tag", "yaml", "change.yaml",
-             (CHANGE_HEAD + "x: !!python/object/apply:os.system ['touch /tmp/pwned']\n").encode(),
-             r"not valid YAML"),
-        _add("yaml-duplicate-key", "yaml", "change.yaml",
-             (CHANGE_HEAD + "status: approved\nstatus: rejected\n").encode(),
-             r"duplicate key 'status'"),
-        _add("yaml-deep", "yaml", "change.yaml",
-             (CHANGE_HEAD + "x: " + "[" * 20_000 + "]" * 20_000 + "\n").encode(),
-             r"YAML nested too deeply"),
-        _add("yaml-infinity", "yaml", "change.yaml", (CHANGE_HEAD + "x: .inf\n").encode(),
-             r"infinite"),
-        _add("yaml-huge-int", "yaml", "change.yaml",
-             (CHANGE_HEAD + "x: 1" + "0" * 4000 + "\n").encode(), r"integer|digits"),
-        _smuggled("yaml-alias-bomb-smuggled", "yaml", yaml_laughs, "change-record",
-                  "gatecheck-change-record", "yaml", r"aliases are not allowed"),
+        _add(
+            "yaml-python-tag",
+            "yaml",
+            "change.yaml",
+            (CHANGE_HEAD + "x: !!python/object/apply:os.system ['touch /tmp/pwned']\n").encode(),
+            r"not valid YAML",
+        ),
+        _add(
+            "yaml-duplicate-key",
+            "yaml",
+            "change.yaml",
+            (CHANGE_HEAD + "status: approved\nstatus: rejected\n").encode(),
+            r"duplicate key 'status'",
+        ),
+        _add(
+            "yaml-deep",
+            "yaml",
+            "change.yaml",
+            (CHANGE_HEAD + "x: " + "[" * 20_000 + "]" * 20_000 + "\n").encode(),
+            r"YAML nested too deeply",
+        ),
+        _add(
+            "yaml-infinity",
+            "yaml",
+            "change.yaml",
+            (CHANGE_HEAD + "x: .inf\n").encode(),
+            r"infinite",
+        ),
+        _add(
+            "yaml-huge-int",
+            "yaml",
+            "change.yaml",
+            (CHANGE_HEAD + "x: 1" + "0" * 4000 + "\n").encode(),
+            r"integer|digits",
+        ),
+        _smuggled(
+            "yaml-alias-bomb-smuggled",
+            "yaml",
+            yaml_laughs,
+            "change-record",
+            "gatecheck-change-record",
+            "yaml",
+            r"aliases are not allowed",
+        ),
     ]
 
 
 # --- manifests ------------------------------------------------------------------------------
 
 
-def _manifest(case_id: str, mutate: Callable[[Path, Path], None], expect: str,
-              *, evaluate: bool = False) -> Case:
+def _manifest(
+    case_id: str, mutate: Callable[[Path, Path], None], expect: str, *, evaluate: bool = False
+) -> Case:
     def build(work: Path) -> list[str]:
         root = sealed(work)
         mutate(work, root)
@@ -571,54 +860,103 @@ def _second_release(work: Path, root: Path) -> None:
 
 def manifest_cases() -> list[Case]:
     return [
-        _manifest("manifest-entry-dotdot", _point_outside("evidence/../../outside.json"),
-                  r"not a content-addressed evidence path"),
-        _manifest("manifest-entry-parent", _point_outside("../outside.json"),
-                  r"not a content-addressed evidence path"),
-        _manifest("manifest-entry-absolute", _point_outside("/etc/passwd"),
-                  r"not a content-addressed evidence path"),
-        _manifest("manifest-digest-mismatch",
-                  lambda w, r: evidence_path(r, "test-results").write_bytes(
-                      JUNIT.replace(b'failures="0"', b'failures="7"')),
-                  r"changed \(size|changed \(sha256"),
-        _manifest("manifest-same-size-edit",
-                  lambda w, r: evidence_path(r, "test-results").write_bytes(
-                      JUNIT.replace(b'name="ok"', b'name="OK"')), r"changed \(sha256"),
-        _manifest("manifest-resealed-entry-edited", _swap_evidence,
-                  r"evidence/[0-9a-f]{64}\.xml is missing; unexpected file"),
-        _manifest("manifest-edited-not-resealed",
-                  _edit_entry("labels", {"kind": "integration"}, reseal=False),
-                  r"manifest\.json changed \(digest"),
-        _manifest("manifest-digest-forged",
-                  lambda w, r: edit_manifest(r, lambda m: m.update(digest="sha256:" + "0" * 64),
-                                             reseal=False), r"manifest\.json changed"),
-        _manifest("manifest-unexpected-file",
-                  lambda w, r: (r / "evidence" / "extra.json").write_bytes(b"{}"),
-                  r"unexpected file evidence/extra\.json"),
-        _manifest("manifest-missing-file",
-                  lambda w, r: evidence_path(r, "test-results").unlink(), r"is missing"),
+        _manifest(
+            "manifest-entry-dotdot",
+            _point_outside("evidence/../../outside.json"),
+            r"not a content-addressed evidence path",
+        ),
+        _manifest(
+            "manifest-entry-parent",
+            _point_outside("../outside.json"),
+            r"not a content-addressed evidence path",
+        ),
+        _manifest(
+            "manifest-entry-absolute",
+            _point_outside("/etc/passwd"),
+            r"not a content-addressed evidence path",
+        ),
+        _manifest(
+            "manifest-digest-mismatch",
+            lambda w, r: evidence_path(r, "test-results").write_bytes(
+                JUNIT.replace(b'failures="0"', b'failures="7"')
+            ),
+            r"changed \(size|changed \(sha256",
+        ),
+        _manifest(
+            "manifest-same-size-edit",
+            lambda w, r: evidence_path(r, "test-results").write_bytes(
+                JUNIT.replace(b'name="ok"', b'name="OK"')
+            ),
+            r"changed \(sha256",
+        ),
+        _manifest(
+            "manifest-resealed-entry-edited",
+            _swap_evidence,
+            r"evidence/[0-9a-f]{64}\.xml is missing; unexpected file",
+        ),
+        _manifest(
+            "manifest-edited-not-resealed",
+            _edit_entry("labels", {"kind": "integration"}, reseal=False),
+            r"manifest\.json changed \(digest",
+        ),
+        _manifest(
+            "manifest-digest-forged",
+            lambda w, r: edit_manifest(
+                r, lambda m: m.update(digest="sha256:" + "0" * 64), reseal=False
+            ),
+            r"manifest\.json changed",
+        ),
+        _manifest(
+            "manifest-unexpected-file",
+            lambda w, r: (r / "evidence" / "extra.json").write_bytes(b"{}"),
+            r"unexpected file evidence/extra\.json",
+        ),
+        _manifest(
+            "manifest-missing-file",
+            lambda w, r: evidence_path(r, "test-results").unlink(),
+            r"is missing",
+        ),
         _manifest("manifest-symlinked-file", _symlink_to_copy, r"not a regular file"),
-        _manifest("manifest-symlinked-evidence-dir", _symlink_evidence_dir,
-                  r"evidence is a symbolic link"),
-        _manifest("manifest-duplicate-json-key",
-                  lambda w, r: (r / "manifest.json").write_bytes(
-                      (r / "manifest.json").read_bytes().replace(
-                          b'{"created_at"', b'{"state":"draft","created_at"', 1)),
-                  r"duplicate key 'state'"),
-        _manifest("manifest-unknown-field",
-                  lambda w, r: edit_manifest(r, lambda m: m.update(trusted=True), reseal=False),
-                  r"invalid: trusted"),
+        _manifest(
+            "manifest-symlinked-evidence-dir", _symlink_evidence_dir, r"evidence is a symbolic link"
+        ),
+        _manifest(
+            "manifest-duplicate-json-key",
+            lambda w, r: (r / "manifest.json").write_bytes(
+                (r / "manifest.json")
+                .read_bytes()
+                .replace(b'{"created_at"', b'{"state":"draft","created_at"', 1)
+            ),
+            r"duplicate key 'state'",
+        ),
+        _manifest(
+            "manifest-unknown-field",
+            lambda w, r: edit_manifest(r, lambda m: m.update(trusted=True), reseal=False),
+            r"invalid: trusted",
+        ),
         _manifest("manifest-listed-twice", _duplicate_entry, r"lists .* twice"),
-        _manifest("manifest-unsealed",
-                  lambda w, r: edit_manifest(r, lambda m: m.update(state="draft"), reseal=False),
-                  r"not sealed"),
-        _manifest("manifest-missing", lambda w, r: (r / "manifest.json").unlink(),
-                  r"not a gatecheck bundle"),
-        _manifest("manifest-edited-evaluate",
-                  _edit_entry("labels", {"kind": "integration"}, reseal=False),
-                  r"manifest\.json changed", evaluate=True),
-        _manifest("manifest-two-releases-evaluate", _second_release,
-                  r"release manifests; exactly one", evaluate=True),
+        _manifest(
+            "manifest-unsealed",
+            lambda w, r: edit_manifest(r, lambda m: m.update(state="draft"), reseal=False),
+            r"not sealed",
+        ),
+        _manifest(
+            "manifest-missing",
+            lambda w, r: (r / "manifest.json").unlink(),
+            r"not a gatecheck bundle",
+        ),
+        _manifest(
+            "manifest-edited-evaluate",
+            _edit_entry("labels", {"kind": "integration"}, reseal=False),
+            r"manifest\.json changed",
+            evaluate=True,
+        ),
+        _manifest(
+            "manifest-two-releases-evaluate",
+            _second_release,
+            r"release manifests; exactly one",
+            evaluate=True,
+        ),
     ]
 
 

@@ -125,22 +125,31 @@ def command(args: list[str]) -> list[str]:
     return [sys.executable, "-c", _MEASURED_MAIN, *args]
 
 
-def run(case: Case, folder: Path, args: list[str], *,
-        timeout: float = 60.0) -> Outcome:
+def run(case: Case, folder: Path, args: list[str], *, timeout: float = 60.0) -> Outcome:
     """Run ``gatecheck ARGS`` in a fresh process and measure its wall time and peak RSS."""
     target = escape_target(case.id)
     if target.is_symlink() or target.exists():
         target.unlink() if not target.is_dir() or target.is_symlink() else shutil.rmtree(target)
     before = snapshot(folder)
     out_path, err_path, rss_path = folder / ".stdout", folder / ".stderr", folder / ".rss"
-    env = {**os.environ, "TMPDIR": str(folder / "tmp"), "NO_COLOR": "1",
-           "GATECHECK_ADVERSARIAL_RSS": str(rss_path)}
+    env = {
+        **os.environ,
+        "TMPDIR": str(folder / "tmp"),
+        "NO_COLOR": "1",
+        "GATECHECK_ADVERSARIAL_RSS": str(rss_path),
+    }
     env.pop("GATECHECK_DEBUG", None)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(command(args), cwd=folder / "work",
-                                env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command(args),
+            cwd=folder / "work",
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
         timer.start()
         try:
@@ -159,12 +168,19 @@ def run(case: Case, folder: Path, args: list[str], *,
         path.unlink(missing_ok=True)
     after = snapshot(folder)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    return Outcome(case, proc.returncode, stdout, stderr, wall, peak_kib / 1024,
-                   changed, target.exists() or target.is_symlink())
+    return Outcome(
+        case,
+        proc.returncode,
+        stdout,
+        stderr,
+        wall,
+        peak_kib / 1024,
+        changed,
+        target.exists() or target.is_symlink(),
+    )
 
 
-def run_forked(case: Case, folder: Path, args: list[str], *,
-               timeout: float = 60.0) -> Outcome:
+def run_forked(case: Case, folder: Path, args: list[str], *, timeout: float = 60.0) -> Outcome:
     """The same CLI entry point (``gatecheck.cli.main.main``) in a forked child of an
     already-importing process: a fresh process with its own memory, exit code, stdout and
     stderr, without the ~0.4 s of imports an exec'd process pays, so the whole corpus fits
@@ -208,9 +224,16 @@ def run_forked(case: Case, folder: Path, args: list[str], *,
         path.unlink(missing_ok=True)
     after = snapshot(folder)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    return Outcome(case, os.waitstatus_to_exitcode(status), stdout, stderr, wall,
-                   growth_kib / 1024 + FRESH_PROCESS_MIB, changed,
-                   target.exists() or target.is_symlink())
+    return Outcome(
+        case,
+        os.waitstatus_to_exitcode(status),
+        stdout,
+        stderr,
+        wall,
+        growth_kib / 1024 + FRESH_PROCESS_MIB,
+        changed,
+        target.exists() or target.is_symlink(),
+    )
 
 
 # A fresh ``gatecheck`` process refusing a hostile input peaks at 45-51 MiB (measured with
@@ -259,8 +282,7 @@ def _child_main(args: list[str], folder: Path, out_path: Path, err_path: Path) -
     return code
 
 
-def run_case(case: Case, base: Path, *, timeout: float = 60.0,
-             forked: bool = False) -> Outcome:
+def run_case(case: Case, base: Path, *, timeout: float = 60.0, forked: bool = False) -> Outcome:
     folder, args = prepare(case, base)
     runner = run_forked if forked else run
     return runner(case, folder, args, timeout=timeout)
