@@ -35,7 +35,7 @@ from gatecheck.errors import BundleError, TamperError
 from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
 from gatecheck.evidence.records import Artifact, ReleaseManifest
-from gatecheck.timeutil import format_rfc3339, now_utc
+from gatecheck.timeutil import format_rfc3339, record_time
 
 RELEASE_FAMILY = "release-manifest"
 _EXT_RE = re.compile(r"^[a-z0-9]{1,12}$")
@@ -104,7 +104,7 @@ def init_bundle(
     (root / EVIDENCE_DIR).mkdir(exist_ok=True)
     manifest = BundleManifest(
         release=ReleaseRef(name=release_name, version=release_version),
-        created_at=format_rfc3339(now_utc()),
+        created_at=format_rfc3339(record_time()),
     )
     entry = _store(
         root,
@@ -140,7 +140,7 @@ def _store(
         format=fmt,
         sha256=digest,
         size=len(raw),
-        added_at=format_rfc3339(now_utc()),
+        added_at=format_rfc3339(record_time()),
         source_name=Path(source_name).name,
         tool=tool,
         labels=labels,
@@ -238,7 +238,7 @@ def seal_bundle(root: Path) -> BundleManifest:
             raise TamperError(f"{root}: cannot seal: " + "; ".join(problems))
         manifest.evidence.sort(key=lambda e: (e.type, e.path))
         manifest.state = "sealed"
-        manifest.sealed_at = format_rfc3339(now_utc())
+        manifest.sealed_at = format_rfc3339(record_time())
         manifest.digest = manifest.compute_digest()
         _write_manifest(root, manifest)
     return manifest

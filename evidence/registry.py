@@ -80,12 +80,12 @@ def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, st
         fmt = _guarded(doc, parser, "detecting", parser.detect, doc)
         if fmt:
             return parser, fmt
+    _raise_unreadable(doc)
     if family is not None:
         formats = sorted({f for p in candidates for f in p.formats})
         raise EvidenceError(
             f"{doc.name}: not a supported {family} format (supported: {', '.join(formats)})"
         )
-    _raise_unreadable(doc)
     raise EvidenceError(
         f"{doc.name}: unknown evidence format; pass --type to say what it is "
         f"(known types: {', '.join(families())})"
