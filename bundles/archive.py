@@ -91,6 +91,16 @@ class _RatioGuard:
             )
 
 
+def _check_end(archive: Path, gz: gzip.GzipFile, guard: _RatioGuard) -> None:
+    """Read the gzip stream to its end: tarfile stops at the end-of-archive blocks, so without
+    this a corrupted CRC or length trailer, or data appended after the archive, would pass.
+    Only the zero padding tar writes may follow the last member."""
+    while chunk := gz.read(1 << 16):
+        guard.check(archive, gz.tell())
+        if chunk.strip(b"\0"):
+            raise BundleError(f"{archive}: data after the end of the tar archive")
+
+
 def is_archive(path: Path) -> bool:
     return path.is_file() and path.name.endswith((".tar.gz", ".tgz"))
 
@@ -198,6 +208,7 @@ def unpack_bundle(archive: Path, destination: Path) -> None:
                         guard.check(archive, gz.tell())
                 if written != member.size:
                     raise BundleError(f"{archive}: member {name!r} is truncated")
+            _check_end(archive, gz, guard)
     except _OversizedHeader as exc:
         raise BundleError(f"{archive}: {exc}") from None
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:

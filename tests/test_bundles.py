@@ -272,3 +272,23 @@ def test_corrupt_archive_is_a_bundle_error(tmp_path: Path) -> None:
     path.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(BundleError, match="not a readable"):
         OpenedBundle(path)
+
+
+def test_corrupted_gzip_trailer_or_appended_data_is_refused(tmp_path: Path) -> None:
+    root = make_bundle(tmp_path / "b", [pip_audit_report(tmp_path)])
+    packed = tmp_path / "b.tar.gz"
+    pack_bundle(root, packed)
+    good = packed.read_bytes()
+    with OpenedBundle(packed):
+        pass
+    bad_crc = bytearray(good)
+    bad_crc[-6] ^= 0x01  # inside the CRC-32 of the gzip trailer
+    packed.write_bytes(bytes(bad_crc))
+    with pytest.raises(BundleError, match="not a readable"):
+        OpenedBundle(packed)
+    import gzip as gzip_module
+
+    smuggled = gzip_module.compress(gzip_module.decompress(good) + b"hidden payload", mtime=0)
+    packed.write_bytes(smuggled)
+    with pytest.raises(BundleError, match="data after the end"):
+        OpenedBundle(packed)
