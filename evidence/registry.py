@@ -10,59 +10,62 @@ from gatecheck.errors import EvidenceError, GatecheckError
 from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
 
-# Tried in order by detect(); more specific formats first.
-PARSERS: tuple[str, ...] = (
-    "gatecheck.evidence.release:ReleaseManifestParser",
+# (family, "module:Class"): tried in order by detect(); more specific formats first. The family
+# is stated here so reading a bundle imports only the parser modules of the families in it.
+PARSERS: tuple[tuple[str, str], ...] = (
+    ("release-manifest", "gatecheck.evidence.release:ReleaseManifestParser"),
     # Lifecycle records (gatecheck's own kinds; k6 summaries need metrics + root_group).
-    "gatecheck.evidence.lifecycle:EnvironmentSnapshotParser",
-    "gatecheck.evidence.lifecycle:SegmentationTestParser",
-    "gatecheck.evidence.lifecycle:PipelineAuditLogParser",
-    "gatecheck.evidence.lifecycle:PerformanceSummaryParser",
-    "gatecheck.evidence.lifecycle:K6SummaryParser",
-    "gatecheck.evidence.lifecycle:PentestSummaryParser",
-    "gatecheck.evidence.lifecycle:MigrationDryRunParser",
-    "gatecheck.evidence.lifecycle:DeploymentMetricsParser",
-    "gatecheck.evidence.lifecycle:MonitoringConfigParser",
-    "gatecheck.evidence.lifecycle:RunbookParser",
-    "gatecheck.evidence.lifecycle:BackupRestoreTestParser",
-    "gatecheck.evidence.lifecycle:RollbackTestParser",
-    "gatecheck.evidence.lifecycle:StateSnapshotParser",
+    ("environment-snapshot", "gatecheck.evidence.lifecycle:EnvironmentSnapshotParser"),
+    ("segmentation-test", "gatecheck.evidence.lifecycle:SegmentationTestParser"),
+    ("pipeline-audit-log", "gatecheck.evidence.lifecycle:PipelineAuditLogParser"),
+    ("performance-summary", "gatecheck.evidence.lifecycle:PerformanceSummaryParser"),
+    ("performance-summary", "gatecheck.evidence.lifecycle:K6SummaryParser"),
+    ("pentest-summary", "gatecheck.evidence.lifecycle:PentestSummaryParser"),
+    ("migration-dry-run", "gatecheck.evidence.lifecycle:MigrationDryRunParser"),
+    ("deployment-metrics", "gatecheck.evidence.lifecycle:DeploymentMetricsParser"),
+    ("monitoring-config", "gatecheck.evidence.lifecycle:MonitoringConfigParser"),
+    ("runbook", "gatecheck.evidence.lifecycle:RunbookParser"),
+    ("backup-restore-test", "gatecheck.evidence.lifecycle:BackupRestoreTestParser"),
+    ("rollback-test", "gatecheck.evidence.lifecycle:RollbackTestParser"),
+    ("state-snapshot", "gatecheck.evidence.lifecycle:StateSnapshotParser"),
     # gatecheck records (plain, in-toto or DSSE) before any generic in-toto/DSSE parser.
-    "gatecheck.evidence.governance:ChangeRecordParser",
-    "gatecheck.evidence.governance:ApprovalParser",
-    "gatecheck.evidence.governance:MaskingAttestationParser",
-    "gatecheck.evidence.governance:DataCloneParser",
-    "gatecheck.evidence.governance:CmdbExportParser",
-    "gatecheck.evidence.governance:GitHubReviewsParser",
-    "gatecheck.evidence.governance:ServiceNowCmdbParser",
-    "gatecheck.evidence.cyclonedx:CycloneDxParser",
-    "gatecheck.evidence.spdx:SpdxParser",
-    "gatecheck.evidence.pipaudit:PipAuditParser",
-    "gatecheck.evidence.osvscanner:OsvScannerParser",
-    "gatecheck.evidence.grype:GrypeParser",
-    "gatecheck.evidence.trivy:TrivyParser",
-    "gatecheck.evidence.sarif:SarifParser",
+    ("change-record", "gatecheck.evidence.governance:ChangeRecordParser"),
+    ("approval", "gatecheck.evidence.governance:ApprovalParser"),
+    ("masking-attestation", "gatecheck.evidence.governance:MaskingAttestationParser"),
+    ("data-clone", "gatecheck.evidence.governance:DataCloneParser"),
+    ("cmdb-export", "gatecheck.evidence.governance:CmdbExportParser"),
+    ("approval", "gatecheck.evidence.governance:GitHubReviewsParser"),
+    ("cmdb-export", "gatecheck.evidence.governance:ServiceNowCmdbParser"),
+    ("sbom", "gatecheck.evidence.cyclonedx:CycloneDxParser"),
+    ("sbom", "gatecheck.evidence.spdx:SpdxParser"),
+    ("vulnerability-scan", "gatecheck.evidence.pipaudit:PipAuditParser"),
+    ("vulnerability-scan", "gatecheck.evidence.osvscanner:OsvScannerParser"),
+    ("vulnerability-scan", "gatecheck.evidence.grype:GrypeParser"),
+    ("vulnerability-scan", "gatecheck.evidence.trivy:TrivyParser"),
+    ("sast", "gatecheck.evidence.sarif:SarifParser"),
     # SLSA provenance (plain, DSSE or in a Sigstore bundle) before generic signatures, so a
     # signed provenance attestation is read as provenance; `--type signature` overrides.
-    "gatecheck.evidence.provenance:ProvenanceParser",
-    "gatecheck.evidence.signatures:SignatureParser",
-    "gatecheck.evidence.junit:JUnitParser",
+    ("provenance", "gatecheck.evidence.provenance:ProvenanceParser"),
+    ("signature", "gatecheck.evidence.signatures:SignatureParser"),
+    ("test-results", "gatecheck.evidence.junit:JUnitParser"),
     # Last: LCOV is plain text, detected only by its SF:/end_of_record records.
-    "gatecheck.evidence.coverage:CoverageParser",
+    ("coverage", "gatecheck.evidence.coverage:CoverageParser"),
 )
 
 
 @cache
-def parsers() -> tuple[EvidenceParser, ...]:
-    loaded = []
-    for spec in PARSERS:
-        module_name, _, class_name = spec.partition(":")
-        loaded.append(getattr(importlib.import_module(module_name), class_name)())
-    return tuple(loaded)
+def _load(spec: str) -> EvidenceParser:
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def parsers(family: str | None = None) -> tuple[EvidenceParser, ...]:
+    """The parsers in detection order; with ``family``, only (and only importing) those."""
+    return tuple(_load(spec) for fam, spec in PARSERS if family is None or fam == family)
 
 
 def families() -> list[str]:
-    return sorted({p.family for p in parsers()})
+    return sorted({fam for fam, _ in PARSERS})
 
 
 def input_key(family: str) -> str:
@@ -71,7 +74,7 @@ def input_key(family: str) -> str:
 
 def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, str]:
     """Find the parser and format for ``doc``; with ``family``, only parsers of that family."""
-    candidates = [p for p in parsers() if family is None or p.family == family]
+    candidates = list(parsers(family))
     if family is not None and not candidates:
         raise EvidenceError(
             f"unknown evidence type {family!r}; known types: {', '.join(families())}"
@@ -103,8 +106,8 @@ def _raise_unreadable(doc: Document) -> None:
 
 
 def parser_for(family: str, fmt: str) -> EvidenceParser:
-    for parser in parsers():
-        if parser.family == family and fmt in parser.formats:
+    for parser in parsers(family):
+        if fmt in parser.formats:
             return parser
     raise EvidenceError(f"no parser for evidence type {family!r} in format {fmt!r}")
 

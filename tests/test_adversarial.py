@@ -196,7 +196,7 @@ class _Crashing:
 def test_registry_turns_a_parser_crash_into_an_evidence_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(registry, "parsers", lambda: (_Crashing(),))
+    monkeypatch.setattr(registry, "parsers", lambda family=None: (_Crashing(),))
     doc = Document(b'{"components": 3}', "bom.json")
     parser, fmt = registry.detect(doc)
     with pytest.raises(
