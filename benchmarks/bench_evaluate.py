@@ -34,14 +34,26 @@ def make_sbom(path: Path, components: int) -> None:
         "version": 1,
         "metadata": {
             "timestamp": "2026-01-15T09:00:00Z",
-            "tools": {"components": [{"type": "application", "name": "bench-generator", "version": "1"}]},
-            "component": {"type": "application", "name": "bench-app", "version": "1.0.0",
-                          "bom-ref": "bench-app", "hashes": [{"alg": "SHA-256", "content": DIGEST[7:]}]},
+            "tools": {
+                "components": [{"type": "application", "name": "bench-generator", "version": "1"}]
+            },
+            "component": {
+                "type": "application",
+                "name": "bench-app",
+                "version": "1.0.0",
+                "bom-ref": "bench-app",
+                "hashes": [{"alg": "SHA-256", "content": DIGEST[7:]}],
+            },
         },
         "components": [
-            {"type": "library", "name": f"pkg{i}", "version": f"1.{i % 50}.{i % 7}",
-             "bom-ref": f"pkg{i}", "purl": f"pkg:pypi/pkg{i}@1.{i % 50}.{i % 7}",
-             "licenses": [{"license": {"id": "MIT"}}]}
+            {
+                "type": "library",
+                "name": f"pkg{i}",
+                "version": f"1.{i % 50}.{i % 7}",
+                "bom-ref": f"pkg{i}",
+                "purl": f"pkg:pypi/pkg{i}@1.{i % 50}.{i % 7}",
+                "licenses": [{"license": {"id": "MIT"}}],
+            }
             for i in range(components)
         ],
     }
@@ -53,16 +65,27 @@ def make_scan(path: Path, components: int, vulns: int) -> None:
     for i in range(components):
         dep = {"name": f"pkg{i}", "version": f"1.{i % 50}.{i % 7}", "vulns": []}
         if i < vulns:
-            dep["vulns"] = [{"id": f"PYSEC-2026-{i}", "fix_versions": ["9.9.9"], "aliases": [f"CVE-2026-{i}"],
-                             "description": "synthetic"}]
+            dep["vulns"] = [
+                {
+                    "id": f"PYSEC-2026-{i}",
+                    "fix_versions": ["9.9.9"],
+                    "aliases": [f"CVE-2026-{i}"],
+                    "description": "synthetic",
+                }
+            ]
         deps.append(dep)
     path.write_text(json.dumps({"dependencies": deps, "fixes": []}), encoding="utf-8")
 
 
 def build(workdir: Path, components: int, vulns: int) -> Path:
     root = workdir / f"bundle-{components}"
-    init_bundle(root, "bench-app", "1.0.0", release_class="standard",
-                artifacts=[{"name": "bench-app", "version": "1.0.0", "digest": DIGEST}])
+    init_bundle(
+        root,
+        "bench-app",
+        "1.0.0",
+        release_class="standard",
+        artifacts=[{"name": "bench-app", "version": "1.0.0", "digest": DIGEST}],
+    )
     make_sbom(workdir / "sbom.cdx.json", components)
     make_scan(workdir / "pip-audit.json", components, vulns)
     add_evidence(root, [workdir / "sbom.cdx.json", workdir / "pip-audit.json"])
@@ -72,18 +95,40 @@ def build(workdir: Path, components: int, vulns: int) -> Path:
 
 def fresh_process(bundle: Path) -> tuple[float, float, int]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "gatecheck", "evaluate", str(bundle), "--stage", "production",
-                           "--at", AT, "--format", "json"], capture_output=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gatecheck",
+            "evaluate",
+            str(bundle),
+            "--stage",
+            "production",
+            "--at",
+            AT,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        check=False,
+    )
     wall = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return wall, peak_kib / 1024, proc.returncode
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--components", type=int, nargs="+", default=[2000, 50000])
-    parser.add_argument("--vulns", type=int, nargs="+", default=None,
-                        help="vulnerabilities per size (default: 10%% of components)")
+    parser.add_argument(
+        "--vulns",
+        type=int,
+        nargs="+",
+        default=None,
+        help="vulnerabilities per size (default: 10%% of components)",
+    )
     parser.add_argument("--engine", default="embedded")
     args = parser.parse_args()
     vulns = args.vulns or [max(1, n // 10) for n in args.components]
@@ -95,15 +140,22 @@ def main() -> None:
             phases = Phases()
             from gatecheck.timeutil import parse_rfc3339
 
-            report = evaluate(EvaluationRequest(bundle=bundle, stage="production", effective=parse_rfc3339(AT)),
-                              make_engine(args.engine), phases)
+            report = evaluate(
+                EvaluationRequest(bundle=bundle, stage="production", effective=parse_rfc3339(AT)),
+                make_engine(args.engine),
+                phases,
+            )
             if report["decision"] == "error":
                 raise SystemExit(f"evaluation failed: {report['error']}")
             timings = "  ".join(f"{k} {v * 1000:.0f} ms" for k, v in phases.timings.items())
             wall, peak_mib, code = fresh_process(bundle)
-            print(f"{components:>6} components, {nvulns:>5} vulns, bundle {size / 1e6:.1f} MB: {timings}")
-            print(f"        fresh process: wall {wall:.2f} s, peak memory {peak_mib:.0f} MiB, "
-                  f"exit {code}, decision {report['decision']}")
+            print(
+                f"{components:>6} components, {nvulns:>5} vulns, bundle {size / 1e6:.1f} MB: {timings}"
+            )
+            print(
+                f"        fresh process: wall {wall:.2f} s, peak memory {peak_mib:.0f} MiB, "
+                f"exit {code}, decision {report['decision']}"
+            )
 
 
 if __name__ == "__main__":

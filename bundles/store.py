@@ -168,7 +168,9 @@ def add_evidence(
                 f"label {key!r} is not a valid name (lowercase letters, digits, _ . -)"
             )
     if read_manifest(root).state == "sealed":  # say so before parsing anything
-        raise BundleError(f"{root}: bundle is sealed; evidence cannot be added (create a new bundle)")
+        raise BundleError(
+            f"{root}: bundle is sealed; evidence cannot be added (create a new bundle)"
+        )
     prepared = []
     for path in files:
         doc = Document.from_path(path)

@@ -22,8 +22,20 @@ def cyclonedx_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (work / "requirements.txt").write_text("idna==3.7\ncertifi==2024.7.4\n", encoding="utf-8")
     out = work / "payments-api.cdx.json"
     subprocess.run(
-        ["cyclonedx-py", "requirements", str(work / "requirements.txt"), "--pyproject",
-         str(work / "pyproject.toml"), "--sv", "1.6", "--output-reproducible", "-o", str(out)],
-        check=True, capture_output=True, env={**os.environ, "SOURCE_DATE_EPOCH": "1764000000"},
+        [
+            "cyclonedx-py",
+            "requirements",
+            str(work / "requirements.txt"),
+            "--pyproject",
+            str(work / "pyproject.toml"),
+            "--sv",
+            "1.6",
+            "--output-reproducible",
+            "-o",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1764000000"},
     )
     return out

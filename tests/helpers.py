@@ -13,19 +13,34 @@ DATA = Path(__file__).parent / "data"
 DIGEST = "sha256:" + "ab" * 32
 
 
-def run_gatecheck(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                  timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_gatecheck(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """The installed CLI in a fresh process, as a pipeline runs it."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("GATECHECK_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "gatecheck", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "gatecheck", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def make_bundle(root: Path, files: list[Path] | None = None, *, name: str = "payments-api",
-                version: str = "1.4.0", release_class: str | None = "major",
-                artifacts: list[dict] | None = None, seal: bool = True,
-                labels: dict[str, str] | None = None) -> Path:
+def make_bundle(
+    root: Path,
+    files: list[Path] | None = None,
+    *,
+    name: str = "payments-api",
+    version: str = "1.4.0",
+    release_class: str | None = "major",
+    artifacts: list[dict] | None = None,
+    seal: bool = True,
+    labels: dict[str, str] | None = None,
+) -> Path:
     if artifacts is None:
         artifacts = [{"name": name, "version": version, "digest": DIGEST}]
     init_bundle(root, name, version, release_class=release_class, artifacts=artifacts)

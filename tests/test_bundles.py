@@ -28,17 +28,27 @@ CORPUS_PIP_AUDIT = Path(__file__).parent / "data" / "vulnscan"
 
 def pip_audit_report(tmp_path: Path, name: str = "audit.json", vulns: list | None = None) -> Path:
     path = tmp_path / name
-    path.write_text(json.dumps({
-        "dependencies": [{"name": "idna", "version": "3.7", "vulns": vulns or []}],
-        "fixes": [],
-    }), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "dependencies": [{"name": "idna", "version": "3.7", "vulns": vulns or []}],
+                "fixes": [],
+            }
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_init_writes_draft_with_release_manifest(tmp_path: Path) -> None:
     root = tmp_path / "b"
-    init_bundle(root, "payments-api", "1.4.0", release_class="major",
-                artifacts=[{"name": "payments-api", "digest": DIGEST}])
+    init_bundle(
+        root,
+        "payments-api",
+        "1.4.0",
+        release_class="major",
+        artifacts=[{"name": "payments-api", "digest": DIGEST}],
+    )
     manifest = read_manifest(root)
     assert manifest.state == "draft"
     assert [e.type for e in manifest.evidence] == ["release-manifest"]
@@ -62,7 +72,9 @@ def test_add_detects_type_and_records_tool(tmp_path: Path, cyclonedx_sbom: Path)
     assert (root / entry.path).read_bytes() == cyclonedx_sbom.read_bytes()
 
 
-def test_add_refuses_unknown_file_and_leaves_bundle_unchanged(tmp_path: Path, cyclonedx_sbom: Path) -> None:
+def test_add_refuses_unknown_file_and_leaves_bundle_unchanged(
+    tmp_path: Path, cyclonedx_sbom: Path
+) -> None:
     root = make_bundle(tmp_path / "b", seal=False)
     before = (root / "manifest.json").read_bytes()
     unknown = tmp_path / "notes.json"
@@ -99,8 +111,10 @@ def test_release_manifest_is_replaced_not_duplicated(tmp_path: Path) -> None:
     root = make_bundle(tmp_path / "b", seal=False)
     old = read_manifest(root).evidence[0].path
     updated = tmp_path / "release.yaml"
-    updated.write_text("apiVersion: gatecheck.dev/v1\nkind: ReleaseManifest\nname: payments-api\n"
-                       "version: 1.4.0\nclass: standard\nrisk: low\n")
+    updated.write_text(
+        "apiVersion: gatecheck.dev/v1\nkind: ReleaseManifest\nname: payments-api\n"
+        "version: 1.4.0\nclass: standard\nrisk: low\n"
+    )
     [added] = add_evidence(root, [updated])
     assert added.replaced == old
     manifest = read_manifest(root)
@@ -184,9 +198,12 @@ def test_pack_is_deterministic_and_verifiable(tmp_path: Path) -> None:
 
 def test_parallel_adds_all_land(tmp_path: Path) -> None:
     root = make_bundle(tmp_path / "b", seal=False)
-    reports = [pip_audit_report(tmp_path, f"a{i}.json",
-                                [{"id": f"PYSEC-0-{i}", "fix_versions": [], "aliases": []}])
-               for i in range(8)]
+    reports = [
+        pip_audit_report(
+            tmp_path, f"a{i}.json", [{"id": f"PYSEC-0-{i}", "fix_versions": [], "aliases": []}]
+        )
+        for i in range(8)
+    ]
     errors: list[Exception] = []
 
     def add(path: Path) -> None:
@@ -256,7 +273,9 @@ def test_unpack_refuses_oversized_member(tmp_path: Path, monkeypatch: pytest.Mon
         unpack_bundle(_tar(tmp_path, [_file("big.json", b"0" * 5000)]), dest)
 
 
-def test_unpack_refuses_gzip_bomb_by_total_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unpack_refuses_gzip_bomb_by_total_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(archive, "MAX_TOTAL_BYTES", 10_000_000)
     members = [_file(f"evidence/z{i}.json", b"\0" * 4_000_000) for i in range(4)]
     path = _tar(tmp_path, members)

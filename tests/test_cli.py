@@ -19,8 +19,17 @@ def assert_one_line_error(proc, fragment: str) -> None:
 
 def test_bundle_workflow_through_the_cli(tmp_path: Path, cyclonedx_sbom: Path) -> None:
     bundle = tmp_path / "b"
-    proc = run_gatecheck("bundle", "init", str(bundle), "--release", "payments-api@1.4.0", "--class", "major",
-                         "--artifact", f"payments-api@{DIGEST}")
+    proc = run_gatecheck(
+        "bundle",
+        "init",
+        str(bundle),
+        "--release",
+        "payments-api@1.4.0",
+        "--class",
+        "major",
+        "--artifact",
+        f"payments-api@{DIGEST}",
+    )
     assert proc.returncode == 0, proc.stderr
     proc = run_gatecheck("bundle", "add", str(bundle), str(cyclonedx_sbom))
     assert proc.returncode == 0 and "sbom/cyclonedx-json" in proc.stdout
@@ -35,13 +44,33 @@ def test_bundle_workflow_through_the_cli(tmp_path: Path, cyclonedx_sbom: Path) -
 def test_evaluate_json_report_has_the_contract_fields(tmp_path: Path) -> None:
     bundle = make_bundle(tmp_path / "b")
     out = tmp_path / "report.json"
-    proc = run_gatecheck("evaluate", str(bundle), "--stage", "dev", "--at", "2026-01-15T10:00:00Z",
-                         "--format", "json", "--output", f"json={out}")
+    proc = run_gatecheck(
+        "evaluate",
+        str(bundle),
+        "--stage",
+        "dev",
+        "--at",
+        "2026-01-15T10:00:00Z",
+        "--format",
+        "json",
+        "--output",
+        f"json={out}",
+    )
     assert proc.returncode in (0, 1), proc.stderr
     report = json.loads(proc.stdout)
     assert json.loads(out.read_text()) == report
-    for key in ("decision", "stage", "effective_time", "release", "bundle_digest", "policy_digest", "engine",
-                "results", "summary", "waivers"):
+    for key in (
+        "decision",
+        "stage",
+        "effective_time",
+        "release",
+        "bundle_digest",
+        "policy_digest",
+        "engine",
+        "results",
+        "summary",
+        "waivers",
+    ):
         assert key in report
     assert report["effective_time"] == "2026-01-15T10:00:00Z"
     assert report["engine"]["backend"] == "embedded"
@@ -78,16 +107,30 @@ def test_changed_byte_is_an_error_naming_the_file(tmp_path: Path) -> None:
         (["evaluate", "/nonexistent/bundle", "--stage", "production"], "no such bundle"),
         (["bundle", "verify", "/nonexistent"], "no such bundle"),
         (["bundle", "init", "{tmp}/x", "--release", "no-version"], "NAME@VERSION"),
-        (["bundle", "init", "{tmp}/x", "--release", "a@1.0.0", "--artifact", "a@sha256:12"], "64 hex"),
+        (
+            ["bundle", "init", "{tmp}/x", "--release", "a@1.0.0", "--artifact", "a@sha256:12"],
+            "64 hex",
+        ),
         (["bundle", "add", "{tmp}/missing", "{tmp}/f.json"], "no such bundle directory"),
         (["evaluate", "{bundle}", "--stage", "production", "--at", "yesterday"], "RFC 3339"),
-        (["evaluate", "{bundle}", "--stage", "production", "--at", "2026-01-01T00:00:00"], "no timezone"),
-        (["evaluate", "{bundle}", "--stage", "production", "--config", "{tmp}/nope.yaml"], "cannot be read"),
+        (
+            ["evaluate", "{bundle}", "--stage", "production", "--at", "2026-01-01T00:00:00"],
+            "no timezone",
+        ),
+        (
+            ["evaluate", "{bundle}", "--stage", "production", "--config", "{tmp}/nope.yaml"],
+            "cannot be read",
+        ),
         (["evaluate", "{bundle}", "--stage", "production", "--engine", "server"], "--opa-url"),
-        (["evaluate", "{bundle}", "--stage", "production", "--policy", "{tmp}/nodir"], "does not exist"),
+        (
+            ["evaluate", "{bundle}", "--stage", "production", "--policy", "{tmp}/nodir"],
+            "does not exist",
+        ),
     ],
 )
-def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, args: list[str], fragment: str) -> None:
+def test_bad_input_gives_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
     bundle = make_bundle(tmp_path / "b")
     (tmp_path / "f.json").write_text("{}")
     proc = run_gatecheck(*[a.format(tmp=tmp_path, bundle=bundle) for a in args])
@@ -97,8 +140,10 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, args: list[str], fr
 def test_invalid_config_is_an_error_not_a_pass(tmp_path: Path) -> None:
     bundle = make_bundle(tmp_path / "b")
     config = tmp_path / "gatecheck.yaml"
-    config.write_text("waivers:\n  - control: GC-REL-001\n    scope: {release: payments-api}\n"
-                      "    justification: x\n    approver: y\n")
+    config.write_text(
+        "waivers:\n  - control: GC-REL-001\n    scope: {release: payments-api}\n"
+        "    justification: x\n    approver: y\n"
+    )
     proc = run_gatecheck("evaluate", str(bundle), "--stage", "production", "--config", str(config))
     assert_one_line_error(proc, "expires")
 

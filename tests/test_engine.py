@@ -21,8 +21,13 @@ INPUT = {
     "stage": "production",
     "effective_time": "2026-01-01T00:00:00Z",
     "effective_time_ns": 1767225600000000000,
-    "release": {"name": "payments-api", "version": "1.4.0", "class": "major", "artifacts": [],
-                "source": {"path": "evidence/r.json"}},
+    "release": {
+        "name": "payments-api",
+        "version": "1.4.0",
+        "class": "major",
+        "artifacts": [],
+        "source": {"path": "evidence/r.json"},
+    },
     "bundle": {"digest": "sha256:x", "evidence": []},
     "evidence": {},
 }
@@ -37,8 +42,11 @@ def available_engines() -> list[str]:
     return engines
 
 
-@pytest.mark.parametrize(("package", "rule", "file"), BUILTIN.test_rules(),
-                         ids=[f"{p.rsplit('.', 1)[-1]}.{r}" for p, r, _ in BUILTIN.test_rules()])
+@pytest.mark.parametrize(
+    ("package", "rule", "file"),
+    BUILTIN.test_rules(),
+    ids=[f"{p.rsplit('.', 1)[-1]}.{r}" for p, r, _ in BUILTIN.test_rules()],
+)
 def test_builtin_rego_test(package: str, rule: str, file: str, builtin_rego_results: dict) -> None:
     result = builtin_rego_results[(package, rule)]
     assert result.status == "pass", f"{file}: {result.message}"
@@ -109,9 +117,9 @@ def test_builtin_error_is_an_engine_error_not_a_silent_pass(tmp_path: Path) -> N
     org.mkdir()
     (org / "bad.rego").write_text(
         "package gatecheck.controls.bad\n\nimport rego.v1\n\n"
-        "info := {\"id\": \"ORG-1\", \"title\": \"t\", \"severity\": \"low\", \"params\": [],"
-        " \"stages\": {\"production\": \"fail\"}}\n\n"
-        "deny contains {\"msg\": \"late\"} if {\n\ttime.parse_rfc3339_ns(\"not a time\") > 0\n}\n"
+        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
+        ' "stages": {"production": "fail"}}\n\n'
+        'deny contains {"msg": "late"} if {\n\ttime.parse_rfc3339_ns("not a time") > 0\n}\n'
     )
     with pytest.raises(EngineError, match="parse_rfc3339_ns"):
         EmbeddedEngine().evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
@@ -163,25 +171,37 @@ def test_policy_build_writes_an_opa_bundle_with_the_digest_as_revision(tmp_path:
 @pytest.mark.skipif(shutil.which("opa") is None, reason="the OPA binary is not on PATH")
 def test_opa_binary_runs_the_builtin_tests() -> None:
     results = make_engine("opa").run_tests(BUILTIN)
-    assert results and all(r.status == "pass" for r in results), [r for r in results if r.status != "pass"]
+    assert results and all(r.status == "pass" for r in results), [
+        r for r in results if r.status != "pass"
+    ]
 
 
-@pytest.mark.skipif(len(available_engines()) < 2, reason="only the embedded engine is available here "
-                    "(install the OPA binary to compare backends)")
+@pytest.mark.skipif(
+    len(available_engines()) < 2,
+    reason="only the embedded engine is available here "
+    "(install the OPA binary to compare backends)",
+)
 def test_all_available_backends_give_identical_reports() -> None:
     policies = load_policy_set()
-    answers = [make_engine(name).evaluate(policies, INPUT, REPORT_QUERY) for name in available_engines()]
+    answers = [
+        make_engine(name).evaluate(policies, INPUT, REPORT_QUERY) for name in available_engines()
+    ]
     assert all(a == answers[0] for a in answers)
 
 
 @pytest.mark.opa_server
-@pytest.mark.skipif(not os.environ.get("GATECHECK_TEST_OPA_URL"),
-                    reason="no OPA server to test against (set GATECHECK_TEST_OPA_URL)")
+@pytest.mark.skipif(
+    not os.environ.get("GATECHECK_TEST_OPA_URL"),
+    reason="no OPA server to test against (set GATECHECK_TEST_OPA_URL)",
+)
 def test_server_engine_upload_mode_matches_embedded() -> None:
     policies = load_policy_set()
-    server = make_engine("server", opa_url=os.environ["GATECHECK_TEST_OPA_URL"], server_mode="upload")
+    server = make_engine(
+        "server", opa_url=os.environ["GATECHECK_TEST_OPA_URL"], server_mode="upload"
+    )
     assert server.evaluate(policies, INPUT, REPORT_QUERY) == EmbeddedEngine().evaluate(
-        policies, INPUT, REPORT_QUERY)
+        policies, INPUT, REPORT_QUERY
+    )
 
 
 def test_server_engine_refuses_an_unreachable_server() -> None:

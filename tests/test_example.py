@@ -66,7 +66,9 @@ def test_tampered_variant_is_an_error_naming_the_file() -> None:
 def test_one_changed_byte_anywhere_in_the_example_is_an_error(tmp_path: Path, victim: str) -> None:
     bundle = tmp_path / "bundle"
     shutil.copytree(EXAMPLES / "payments-api-1.4.0", bundle)
-    target = bundle / victim if victim == "manifest.json" else sorted((bundle / victim).iterdir())[3]
+    target = (
+        bundle / victim if victim == "manifest.json" else sorted((bundle / victim).iterdir())[3]
+    )
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01
     target.write_bytes(bytes(data))
@@ -77,7 +79,10 @@ def test_one_changed_byte_anywhere_in_the_example_is_an_error(tmp_path: Path, vi
 
 def test_the_readable_evidence_is_what_the_bundle_seals() -> None:
     manifest = json.loads((EXAMPLES / "payments-api-1.4.0" / "manifest.json").read_text())
-    sources = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name for p in (EXAMPLES / "evidence").iterdir()}
+    sources = {
+        hashlib.sha256(p.read_bytes()).hexdigest(): p.name
+        for p in (EXAMPLES / "evidence").iterdir()
+    }
     for entry in manifest["evidence"]:
         if entry["type"] == "release-manifest":
             continue  # stored canonicalized from release-manifest.yaml
@@ -92,7 +97,11 @@ def test_example_renders_in_every_format(tmp_path: Path) -> None:
     outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in FORMATS}
     summary = tmp_path / "step-summary.md"
     proc = run_gatecheck(
-        "evaluate", str(EXAMPLES / "payments-api-1.4.0"), *COMMON, "--format", "github",
+        "evaluate",
+        str(EXAMPLES / "payments-api-1.4.0"),
+        *COMMON,
+        "--format",
+        "github",
         *[a for fmt, path in outputs.items() for a in ("--output", f"{fmt}={path}")],
         env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)},
     )
@@ -101,7 +110,9 @@ def test_example_renders_in_every_format(tmp_path: Path) -> None:
     controls = [r["control"] for r in report["results"]]
 
     junitparser = pytest.importorskip("junitparser", reason="junitparser is in the test extra")
-    cases = [case for suite in junitparser.JUnitXml.fromfile(str(outputs["junit"])) for case in suite]
+    cases = [
+        case for suite in junitparser.JUnitXml.fromfile(str(outputs["junit"])) for case in suite
+    ]
     assert sorted(case.name.split()[0] for case in cases) == sorted(controls)
 
     sarif = json.loads(outputs["sarif"].read_text())

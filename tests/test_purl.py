@@ -44,19 +44,29 @@ def test_python_keys_match_the_rego_reference() -> None:
     assert python == rego, json.dumps({"python": python, "rego": rego}, indent=1)
 
 
-@pytest.mark.parametrize(("name", "version", "key"), [("IDNA", "3.6", "idna@3.6"), ("x", None, None),
-                                                      ("", "1", None), (None, "1", None)])
+@pytest.mark.parametrize(
+    ("name", "version", "key"),
+    [("IDNA", "3.6", "idna@3.6"), ("x", None, None), ("", "1", None), (None, "1", None)],
+)
 def test_name_key(name, version, key) -> None:
     assert name_key(name, version) == key
 
 
 def test_annotate_keys_sbom_components_and_scan_packages() -> None:
-    sbom = {"components": [{"name": "Six", "version": "1.16.0", "purl": "pkg:pypi/six@1.16.0"}],
-            "subjects": [{"name": "app", "version": "1.0.0", "purl": None}]}
+    sbom = {
+        "components": [{"name": "Six", "version": "1.16.0", "purl": "pkg:pypi/six@1.16.0"}],
+        "subjects": [{"name": "app", "version": "1.0.0", "purl": None}],
+    }
     annotate("sbom", sbom)
     assert sbom["components"][0]["purl_key"] == "pkg:pypi/six@1.16.0"
     assert sbom["components"][0]["name_key"] == "six@1.16.0"
     assert sbom["subjects"][0]["purl_key"] is None
-    scan = {"packages": [{"name": "a", "version": "1"}], "vulnerabilities": [{"package": {"name": "a"}}]}
+    scan = {
+        "packages": [{"name": "a", "version": "1"}],
+        "vulnerabilities": [{"package": {"name": "a"}}],
+    }
     annotate("vulnerability-scan", scan)
-    assert scan["packages"][0]["name_key"] == "a@1" and scan["vulnerabilities"][0]["package"]["name_key"] is None
+    assert (
+        scan["packages"][0]["name_key"] == "a@1"
+        and scan["vulnerabilities"][0]["package"]["name_key"] is None
+    )

@@ -21,7 +21,9 @@ def test_parsing_one_family_imports_only_its_modules() -> None:
         "registry.parser_for('vulnerability-scan', 'pip-audit-json')\n"
         "print(sorted(m for m in sys.modules if m.startswith('gatecheck.evidence.')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert "gatecheck.evidence.pipaudit" in out
     for unrelated in ("signatures", "governance", "lifecycle", "sarif", "coverage", "junit"):
         assert f"gatecheck.evidence.{unrelated}'" not in out, unrelated

@@ -22,7 +22,9 @@ def test_bundles_built_twice_with_source_date_epoch_are_identical(
     assert '"sealed_at":"2026-11-27T08:00:00Z"' in (tmp_path / "one" / "manifest.json").read_text()
 
 
-def test_malformed_source_date_epoch_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_source_date_epoch_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH"):
         make_bundle(tmp_path / "b")
