@@ -25,7 +25,7 @@ from xml.etree.ElementTree import Element
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
 from gatecheck.evidence.junit import parse_timestamp
-from gatecheck.evidence.safe import local_name
+from gatecheck.evidence.safe import int_attr, local_name
 from gatecheck.timeutil import format_rfc3339
 
 # Rates in report headers are rounded (coverage.py and coverlet write 4 decimals).
@@ -69,18 +69,9 @@ def _xpath_children(elem: Element, tag: str, base: str) -> list[tuple[Element, s
     return found
 
 
-def _opt_int(elem: Element, key: str) -> int | None:
-    value = elem.get(key)
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
 
 def _int_attr(elem: Element, key: str, name: str, where: str) -> int:
-    number = _opt_int(elem, key)
+    number = int_attr(elem, key)
     if number is None:
         raise EvidenceError(f"{name}: {where} has {key}={elem.get(key)!r}, not an integer")
     return number
@@ -207,11 +198,11 @@ def _parse_cobertura(doc: Document, root: Element) -> dict[str, Any]:
                 for cls, cls_xp in _xpath_children(classes, "class", classes_xp):
                     _cobertura_class(doc.name, cls, cls_xp, files)
     declared = {
-        "lines_valid": _opt_int(root, "lines-valid"),
-        "lines_covered": _opt_int(root, "lines-covered"),
+        "lines_valid": int_attr(root, "lines-valid"),
+        "lines_covered": int_attr(root, "lines-covered"),
         "line_rate": _opt_float(root, "line-rate"),
-        "branches_valid": _opt_int(root, "branches-valid"),
-        "branches_covered": _opt_int(root, "branches-covered"),
+        "branches_valid": int_attr(root, "branches-valid"),
+        "branches_covered": int_attr(root, "branches-covered"),
         "branch_rate": _opt_float(root, "branch-rate"),
     }
     return _result(
@@ -273,7 +264,7 @@ def _parse_jacoco(doc: Document, root: Element) -> dict[str, Any]:
         for child, child_xp in _xpath_children(elem, "group", xpath):
             child_name = child.get("name") or ""
             stack.append((child, child_xp, f"{group}/{child_name}" if group else child_name))
-    starts = [s for s in (_opt_int(session, "start") for session in sessions) if s]
+    starts = [s for s in (int_attr(session, "start") for session in sessions) if s]
     report = _jacoco_counters(root, doc.name, "/report")
     line_missed, line_covered = report.get("LINE", (None, None))
     branch_missed, branch_covered = report.get("BRANCH", (None, None))

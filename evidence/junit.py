@@ -22,7 +22,7 @@ from xml.etree.ElementTree import Element
 
 from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.safe import local_name
+from gatecheck.evidence.safe import int_attr, local_name
 from gatecheck.timeutil import format_rfc3339
 
 MAX_FAILED_CASES = 200
@@ -58,15 +58,6 @@ def _duration(value: str | None) -> float | None:
         return None
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
-
-def _count_attr(elem: Element, key: str) -> int | None:
-    value = elem.get(key)
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
 
 
 def kind_patterns(config: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -197,7 +188,7 @@ class _Collector:
                 value = elem.get(key)
                 if value is None:
                     continue
-                number = _count_attr(elem, key)
+                number = int_attr(elem, key)
                 if number is None or number < 0:
                     raise EvidenceError(
                         f"{self.doc.name}: {pointer} has {key}={value!r}, not a count"
@@ -222,7 +213,7 @@ class _Collector:
             declared_text = elem.get(key)
             if declared_text is None:
                 continue
-            declared = _count_attr(elem, key)
+            declared = int_attr(elem, key)
             if declared != counted[key]:
                 self.mismatches.append(
                     {

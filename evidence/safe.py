@@ -213,6 +213,17 @@ def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def int_attr(elem: Element, key: str) -> int | None:
+    """An XML attribute as an integer, or None when absent or not an integer."""
+    value = elem.get(key)
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        return None
+
+
 def namespace(tag: str) -> str:
     return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
 
