@@ -32,6 +32,36 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def policy_set_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--policy, --data and --config: what, beside the built-in library, is evaluated."""
+    options = [
+        click.option(
+            "--policy",
+            "policy_dirs",
+            multiple=True,
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Extra Rego policy directory (repeatable), evaluated with the built-in library.",
+        ),
+        click.option(
+            "--data",
+            "data_files",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Data document (JSON/YAML, rooted at data) overriding defaults (repeatable).",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="GATECHECK_CONFIG",
+            help="gatecheck configuration (YAML, TOML or JSON).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option(

@@ -12,6 +12,7 @@ from gatecheck.cli.common import (
     engine_options,
     handle_errors,
     make_engine_from,
+    policy_set_options,
     use_color,
     write_output,
 )
@@ -46,27 +47,7 @@ def _outputs(specs: tuple[str, ...], default_format: str) -> list[tuple[str, Pat
     envvar="GATECHECK_STAGE",
     help="Promotion stage whose profile applies.",
 )
-@click.option(
-    "--policy",
-    "policy_dirs",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra Rego policy directory (repeatable), evaluated with the built-in library.",
-)
-@click.option(
-    "--data",
-    "data_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Data document (JSON/YAML, rooted at data) overriding defaults (repeatable).",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="GATECHECK_CONFIG",
-    help="gatecheck configuration (YAML, TOML or JSON).",
-)
+@policy_set_options
 @click.option(
     "--at", "at", metavar="RFC3339", help="Effective time of the decision (default: now)."
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from gatecheck.cli.common import engine_options, handle_errors, make_engine_from
+from gatecheck.cli.common import engine_options, handle_errors, make_engine_from, policy_set_options
 from gatecheck.cli.config_cmd import apply_settings
 
 STAGES = ("dev", "staging", "production", "post-deploy")
@@ -111,27 +111,7 @@ def _why(ex: Any) -> list[str]:
     envvar="GATECHECK_STAGE",
     help="Stage whose profile applies (required with --bundle).",
 )
-@click.option(
-    "--policy",
-    "policy_dirs",
-    multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Extra Rego policy directory (repeatable).",
-)
-@click.option(
-    "--data",
-    "data_files",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Data document overriding defaults (repeatable).",
-)
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="GATECHECK_CONFIG",
-    help="gatecheck configuration (YAML, TOML or JSON).",
-)
+@policy_set_options
 @click.option("--at", metavar="RFC3339", help="Effective time (default: now).")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
