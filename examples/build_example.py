@@ -76,7 +76,7 @@ def make_sbom(work: Path, dependencies: list[str], out: Path) -> Path:
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     run(sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", *dependencies)
-    run("cyclonedx-py", "environment", str(python), "--pyproject", str(APP / "pyproject.toml"), "--sv", "1.6",
+    run(sys.executable, "-m", "cyclonedx_py", "environment", str(python), "--pyproject", str(APP / "pyproject.toml"), "--sv", "1.6",
         "--output-reproducible", "-o", str(out), env={"SOURCE_DATE_EPOCH": "1795755600"})
     return out
 
@@ -110,7 +110,7 @@ def make_tests(work: Path) -> list[tuple[Path, str]]:
             cwd=project, env=env)
         outputs.append((out, kind))
     run(sys.executable, "-m", "coverage", "xml", "-o", str(EVIDENCE / "coverage.xml"), cwd=project, env=env)
-    run("bandit", "-q", "-r", "src", "-f", "sarif", "-o", str(EVIDENCE / "bandit.sarif"), cwd=project)
+    run(sys.executable, "-m", "bandit", "-q", "-r", "src", "-f", "sarif", "-o", str(EVIDENCE / "bandit.sarif"), cwd=project)
     return outputs
 
 

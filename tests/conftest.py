@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import cyclonedx_py_command
 
 
 @pytest.fixture(scope="session")
 def cyclonedx_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CycloneDX 1.6 JSON SBOM made by the real cyclonedx-py for payments-api 1.4.0."""
-    if shutil.which("cyclonedx-py") is None:
-        pytest.skip("cyclonedx-py is not installed (pip install 'gatecheck[test]')")
+    command = cyclonedx_py_command()
     work = tmp_path_factory.mktemp("sbom")
     (work / "pyproject.toml").write_text(
         '[project]\nname = "payments-api"\nversion = "1.4.0"\n', encoding="utf-8"
@@ -23,7 +22,7 @@ def cyclonedx_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = work / "payments-api.cdx.json"
     subprocess.run(
         [
-            "cyclonedx-py",
+            *command,
             "requirements",
             str(work / "requirements.txt"),
             "--pyproject",

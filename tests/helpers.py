@@ -49,3 +49,15 @@ def make_bundle(
     if seal:
         seal_bundle(root)
     return root
+
+
+def cyclonedx_py_command() -> list[str]:
+    """The real cyclonedx-py of this interpreter's environment (found without PATH, since
+    the test command runs the venv's python without activating the venv)."""
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("cyclonedx_py") is None:
+        pytest.skip("cyclonedx-py is not installed (pip install 'gatecheck[test]')")
+    return [sys.executable, "-m", "cyclonedx_py"]

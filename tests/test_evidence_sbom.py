@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import cyclonedx_py_command
 
 from gatecheck.digest import sha256_bytes
 from gatecheck.errors import EvidenceError
@@ -64,8 +64,7 @@ def without_pointers(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def producer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("cyclonedx-py") is None:
-        pytest.skip("cyclonedx-py is not installed (pip install 'gatecheck[test]')")
+    cyclonedx_py_command()  # skips, saying why, without the test extra
     work = tmp_path_factory.mktemp("cdx")
     (work / "pyproject.toml").write_text(
         '[project]\nname = "demo-app"\nversion = "1.2.3"\nlicense = "MIT"\n', encoding="utf-8"
@@ -83,7 +82,7 @@ def producer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def cyclonedx_py(work: Path, *args: str, out: str) -> Path:
     subprocess.run(
-        ["cyclonedx-py", *args, "--output-reproducible", "--no-validate", "-o", out],
+        [*cyclonedx_py_command(), *args, "--output-reproducible", "--no-validate", "-o", out],
         cwd=work,
         check=True,
         capture_output=True,
