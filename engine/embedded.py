@@ -77,7 +77,9 @@ class _Worker:
         self.timeout = timeout
         header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gatecheck.engine.embedded_worker"],
+            # -P: never import from the working directory (a source checkout's gatecheck/
+            # folder would shadow the installed package).
+            [sys.executable, "-P", "-m", "gatecheck.engine.embedded_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

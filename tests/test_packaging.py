@@ -58,3 +58,13 @@ def test_wheel_ships_every_module_and_policy_under_gatecheck(tmp_path: Path) -> 
     assert not [
         n for n in names if n.split("/")[0] in {"cli", "engine", "evidence", "bundles", "policies"}
     ]
+
+
+def test_ci_runs_the_readme_quick_start_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [line for line in quick_start.splitlines() if line.startswith("python3 -m venv")]
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for command in commands:
+        assert command in ci
