@@ -44,6 +44,8 @@ class Document:
         self._json_error: EvidenceError | None = None
         self._xml: Element | None | object = _UNSET
         self._xml_error: EvidenceError | None = None
+        self._yaml: Any = _UNSET
+        self._yaml_error: EvidenceError | None = None
 
     @classmethod
     def from_path(cls, path: Path, *, name: str | None = None) -> Document:
@@ -86,6 +88,30 @@ class Document:
         if self._xml_error is not None:
             raise self._xml_error
         return self._xml  # type: ignore[return-value]
+
+    @property
+    def yaml(self) -> Any:
+        """The parsed YAML value (strict: see safe.load_yaml), parsed once however many
+        parsers ask; raises EvidenceError when the file is not such YAML."""
+        if self._yaml is _UNSET:
+            try:
+                self._yaml = safe.load_yaml(self.raw, name=self.name)
+            except EvidenceError as exc:
+                self._yaml_error = exc
+                self._yaml = None
+        if self._yaml_error is not None:
+            raise self._yaml_error
+        return self._yaml
+
+    @property
+    def structured(self) -> Any:
+        """gatecheck's record forms: as safe.load_structured decides (JSON when it starts like
+        JSON or YAML by name), from the cached parses."""
+        if self.name.lower().endswith((".yaml", ".yml")):
+            return self.yaml
+        if self.looks_like_json():
+            return self.json
+        return self.yaml
 
     @property
     def text(self) -> str:

@@ -90,7 +90,7 @@ def read(doc: Document) -> Sniffed | None:
     if doc.looks_like_json():
         value = doc.json
     elif _looks_like_yaml_record(doc):
-        value = safe.load_yaml(doc.raw, name=doc.name)
+        value = doc.yaml
     else:
         return None
     if isinstance(value, list):

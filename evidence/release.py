@@ -7,13 +7,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
 from gatecheck.evidence.records import ReleaseManifest
 
 
 def load_record_document(doc: Document) -> Any:
-    return safe.load_structured(doc.raw, name=doc.name)
+    return doc.structured
 
 
 def validation_message(name: str, exc: ValidationError) -> str:
