@@ -69,7 +69,6 @@ def _xpath_children(elem: Element, tag: str, base: str) -> list[tuple[Element, s
     return found
 
 
-
 def _int_attr(elem: Element, key: str, name: str, where: str) -> int:
     number = int_attr(elem, key)
     if number is None:

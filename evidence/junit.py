@@ -59,7 +59,6 @@ def _duration(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
-
 def kind_patterns(config: Mapping[str, Any]) -> dict[str, list[str]]:
     """``junit_kind_patterns``: ``{kind: [glob, ...]}`` matched against suite and file names."""
     raw = config.get("junit_kind_patterns")
