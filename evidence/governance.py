@@ -47,6 +47,14 @@ from gatecheck.timeutil import format_rfc3339, parse_rfc3339
 Facts = dict[str, Any]
 
 
+_FORMS = (PLAIN, STATEMENT, ENVELOPE)
+
+
+def record_formats(base: str) -> tuple[str, str, str]:
+    """A record family's format names, one per form: plain, in-toto Statement, DSSE."""
+    return (base, f"{base}-intoto", f"{base}-dsse")
+
+
 class GatecheckRecordParser(EvidenceParser):
     """A family of gatecheck records, plain, in an in-toto Statement or DSSE-signed.
 
@@ -63,8 +71,7 @@ class GatecheckRecordParser(EvidenceParser):
         return model.model_fields["kind"].default
 
     def _format(self, form: str) -> str:
-        base = self.formats[0]
-        return {PLAIN: base, STATEMENT: f"{base}-intoto", ENVELOPE: f"{base}-dsse"}[form]
+        return record_formats(self.formats[0])[_FORMS.index(form)]
 
     def _accepts(self, sniffed: Sniffed) -> bool:
         kinds = {self._kind(self.record)}
@@ -139,45 +146,33 @@ def _validate(model: type[Record], value: Any, name: str, pointer: str) -> Recor
 
 class ChangeRecordParser(GatecheckRecordParser):
     family = "change-record"
-    formats = (
-        "gatecheck-change-record",
-        "gatecheck-change-record-intoto",
-        "gatecheck-change-record-dsse",
-    )
+    formats = record_formats("gatecheck-change-record")
     record = ChangeRecord
 
 
 class ApprovalParser(GatecheckRecordParser):
     family = "approval"
-    formats = ("gatecheck-approval", "gatecheck-approval-intoto", "gatecheck-approval-dsse")
+    formats = record_formats("gatecheck-approval")
     record = Approval
     container = (ApprovalList, "approvals")
 
 
 class MaskingAttestationParser(GatecheckRecordParser):
     family = "masking-attestation"
-    formats = (
-        "gatecheck-masking-attestation",
-        "gatecheck-masking-attestation-intoto",
-        "gatecheck-masking-attestation-dsse",
-    )
+    formats = record_formats("gatecheck-masking-attestation")
     record = MaskingAttestation
 
 
 class DataCloneParser(GatecheckRecordParser):
     family = "data-clone"
-    formats = ("gatecheck-data-clone", "gatecheck-data-clone-intoto", "gatecheck-data-clone-dsse")
+    formats = record_formats("gatecheck-data-clone")
     record = DataClone
     container = (DataCloneList, "clones")
 
 
 class CmdbExportParser(GatecheckRecordParser):
     family = "cmdb-export"
-    formats = (
-        "gatecheck-cmdb-export",
-        "gatecheck-cmdb-export-intoto",
-        "gatecheck-cmdb-export-dsse",
-    )
+    formats = record_formats("gatecheck-cmdb-export")
     record = CmdbExport
 
     def _facts(self, record: Record, pointer: str, sniffed: Sniffed, signature: Facts) -> Facts:

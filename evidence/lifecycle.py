@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence.governance import GatecheckRecordParser
+from gatecheck.evidence.governance import GatecheckRecordParser, record_formats
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
 from gatecheck.evidence.intoto_records import ENVELOPE, Sniffed
 from gatecheck.evidence.lifecycle_records import (
@@ -72,10 +72,6 @@ from gatecheck.evidence.records import Record
 Facts = dict[str, Any]
 
 
-def _formats(base: str) -> tuple[str, str, str]:
-    return (base, f"{base}-intoto", f"{base}-dsse")
-
-
 def _record_base(sniffed: Sniffed) -> str:
     """Pointer prefix of the record in the original file (the base64 payload for DSSE)."""
     return "/payload" if sniffed.form == ENVELOPE else sniffed.pointer
@@ -83,61 +79,61 @@ def _record_base(sniffed: Sniffed) -> str:
 
 class EnvironmentSnapshotParser(GatecheckRecordParser):
     family = "environment-snapshot"
-    formats = _formats("gatecheck-environment-snapshot")
+    formats = record_formats("gatecheck-environment-snapshot")
     record = EnvironmentSnapshot
 
 
 class SegmentationTestParser(GatecheckRecordParser):
     family = "segmentation-test"
-    formats = _formats("gatecheck-segmentation-test")
+    formats = record_formats("gatecheck-segmentation-test")
     record = SegmentationTest
 
 
 class PentestSummaryParser(GatecheckRecordParser):
     family = "pentest-summary"
-    formats = _formats("gatecheck-pentest-summary")
+    formats = record_formats("gatecheck-pentest-summary")
     record = PentestSummary
 
 
 class MigrationDryRunParser(GatecheckRecordParser):
     family = "migration-dry-run"
-    formats = _formats("gatecheck-migration-dry-run")
+    formats = record_formats("gatecheck-migration-dry-run")
     record = MigrationDryRun
 
 
 class DeploymentMetricsParser(GatecheckRecordParser):
     family = "deployment-metrics"
-    formats = _formats("gatecheck-deployment-metrics")
+    formats = record_formats("gatecheck-deployment-metrics")
     record = DeploymentMetrics
 
 
 class MonitoringConfigParser(GatecheckRecordParser):
     family = "monitoring-config"
-    formats = _formats("gatecheck-monitoring-config")
+    formats = record_formats("gatecheck-monitoring-config")
     record = MonitoringConfig
 
 
 class RunbookParser(GatecheckRecordParser):
     family = "runbook"
-    formats = _formats("gatecheck-runbook")
+    formats = record_formats("gatecheck-runbook")
     record = Runbook
 
 
 class BackupRestoreTestParser(GatecheckRecordParser):
     family = "backup-restore-test"
-    formats = _formats("gatecheck-backup-restore-test")
+    formats = record_formats("gatecheck-backup-restore-test")
     record = BackupRestoreTest
 
 
 class RollbackTestParser(GatecheckRecordParser):
     family = "rollback-test"
-    formats = _formats("gatecheck-rollback-test")
+    formats = record_formats("gatecheck-rollback-test")
     record = RollbackTest
 
 
 class StateSnapshotParser(GatecheckRecordParser):
     family = "state-snapshot"
-    formats = _formats("gatecheck-state-snapshot")
+    formats = record_formats("gatecheck-state-snapshot")
     record = StateSnapshot
 
 
@@ -215,7 +211,7 @@ def verify_chain(events: list[dict[str, Any]]) -> ChainCheck:
 
 class PipelineAuditLogParser(GatecheckRecordParser):
     family = "pipeline-audit-log"
-    formats = _formats("gatecheck-pipeline-audit-log")
+    formats = record_formats("gatecheck-pipeline-audit-log")
     record = PipelineAuditLog
 
     def _facts(self, record: Record, pointer: str, sniffed: Sniffed, signature: Facts) -> Facts:
@@ -265,7 +261,7 @@ def _role(name: str, labels: dict[str, str]) -> str:
 
 class PerformanceSummaryParser(GatecheckRecordParser):
     family = "performance-summary"
-    formats = _formats("gatecheck-performance-summary")
+    formats = record_formats("gatecheck-performance-summary")
     record = PerformanceSummary
 
     def parse(self, doc: Document, fmt: str, ctx: ParseContext) -> Facts:
