@@ -34,7 +34,7 @@ from gatecheck.digest import canonical_json, sha256_bytes, sha256_file
 from gatecheck.errors import BundleError, TamperError
 from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.records import Artifact, ReleaseManifest
+from gatecheck.evidence.records.models import Artifact, ReleaseManifest
 from gatecheck.timeutil import format_rfc3339, record_time
 
 RELEASE_FAMILY = "release-manifest"

@@ -96,7 +96,7 @@ def run_pip_audit(
     """Run pip-audit and move its report to ``output``; raise GatecheckError instead of
     writing a report that could read as an all-clear it is not."""
     from gatecheck.evidence.interface import Document, ParseContext
-    from gatecheck.evidence.pipaudit import PipAuditParser
+    from gatecheck.evidence.scans.pipaudit import PipAuditParser
 
     if requirements and paths:
         raise UsageError("give either -r/--requirement or --path, not both")

@@ -48,7 +48,7 @@ def generate(key_type_name: str, passphrase_env: str | None, prefix: str, force:
     from gatecheck.bundles.fsutil import atomic_write
     from gatecheck.engine.signing import passphrase_from_env
     from gatecheck.errors import UsageError
-    from gatecheck.evidence.keys import key_id, private_key_pem, public_key_pem
+    from gatecheck.evidence.signing.keys import key_id, private_key_pem, public_key_pem
 
     private_path, public_path = Path(prefix + ".key"), Path(prefix + ".pub")
     if not force:

@@ -62,7 +62,7 @@ def verify(
     """Verify a signed report (DSSE envelope or Sigstore bundle) offline."""
     from gatecheck.engine.verification import VerificationFailure, verify_report
     from gatecheck.errors import UsageError
-    from gatecheck.evidence.keys import KeyError_, load_public_key
+    from gatecheck.evidence.signing.keys import KeyError_, load_public_key
 
     keyless = cert_identity is not None or cert_oidc_issuer is not None
     if bool(key_paths) == keyless:

@@ -14,7 +14,7 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def _schemas() -> dict[str, type]:
     from gatecheck.bundles.manifest import BundleManifest
-    from gatecheck.evidence.records import RECORD_TYPES
+    from gatecheck.evidence.records.models import RECORD_TYPES
 
     return {"bundle-manifest": BundleManifest, **RECORD_TYPES}
 

@@ -10,8 +10,9 @@ from gatecheck import __version__
 from gatecheck.bundles.manifest import BundleManifest, EvidenceEntry
 from gatecheck.digest import sha256_bytes
 from gatecheck.errors import BundleError, EvidenceError, TamperError
-from gatecheck.evidence import purl, registry
+from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.evidence.sbom import purl
 from gatecheck.progress import progress
 from gatecheck.timeutil import format_rfc3339, to_ns
 

@@ -1,6 +1,6 @@
 """Signing reports: a DSSE envelope with a key (offline), or a Sigstore bundle (keyless).
 
-Key signing uses :mod:`gatecheck.evidence.dsse` over the canonical in-toto Statement
+Key signing uses :mod:`gatecheck.evidence.signing.dsse` over the canonical in-toto Statement
 (``engine/attestation.py``); the file written is the envelope as canonical JSON plus a newline.
 Ed25519 is the default key type, ECDSA P-256 the alternative (``gatecheck keys generate``).
 
@@ -23,8 +23,14 @@ from pathlib import Path
 from gatecheck.digest import canonical_json
 from gatecheck.engine.attestation import PAYLOAD_TYPE
 from gatecheck.errors import ReportError
-from gatecheck.evidence import dsse
-from gatecheck.evidence.keys import KeyError_, PrivateKey, key_id, key_type, load_private_key
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing.keys import (
+    KeyError_,
+    PrivateKey,
+    key_id,
+    key_type,
+    load_private_key,
+)
 
 TOKEN_ENV = "SIGSTORE_ID_TOKEN"
 TRUST_CONFIG_ENV = "GATECHECK_SIGSTORE_TRUST_CONFIG"

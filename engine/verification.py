@@ -40,8 +40,9 @@ from gatecheck.engine.attestation import (
     subjects_for,
 )
 from gatecheck.errors import BundleError, EvidenceError, ReportError
-from gatecheck.evidence import dsse, safe
-from gatecheck.evidence.keys import PublicKey, key_id, key_type
+from gatecheck.evidence import safe
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing.keys import PublicKey, key_id, key_type
 
 MAX_REPORT_BYTES = 256 * 1024 * 1024
 SIGSTORE_MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.bundle"
@@ -307,7 +308,7 @@ def verify_envelope(
 
 def sigstore_roots(names: Sequence[str]) -> list[Any]:
     """Trusted roots by name (``public-good``, ``staging``) or trusted_root.json path."""
-    from gatecheck.evidence.signatures import sigstore_roots as load_roots
+    from gatecheck.evidence.signing.signatures import sigstore_roots as load_roots
 
     return load_roots({"sigstore_trusted_root": list(names)})
 

@@ -34,8 +34,9 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
-from gatecheck.evidence import dsse, keys
-from gatecheck.evidence.lifecycle import chain_events
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing import keys
+from gatecheck.evidence.records.lifecycle import chain_events
 
 HERE = Path(__file__).resolve().parent
 APP = HERE / "app"

@@ -18,7 +18,7 @@ from osv_server import OsvServer
 
 from gatecheck.cli.main import cli
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.pipaudit import PipAuditParser
+from gatecheck.evidence.scans.pipaudit import PipAuditParser
 
 OSV_RECORDS = Path(__file__).parent / "data" / "vulnscan" / "osv"
 # idna 3.6 is affected by PYSEC-2024-60; requests 2.31.0 is the version that fixed

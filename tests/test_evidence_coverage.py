@@ -14,8 +14,8 @@ from sample_project.produce import SampleEvidence, produce
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import registry
-from gatecheck.evidence.coverage import CoverageParser
 from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.evidence.testing.coverage import CoverageParser
 
 DATA = Path(__file__).parent / "data" / "coverage"
 

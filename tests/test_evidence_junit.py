@@ -14,7 +14,7 @@ from sample_project.produce import SampleEvidence, produce
 from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.junit import MAX_FAILED_CASES, MAX_MESSAGE_CHARS, JUnitParser
+from gatecheck.evidence.testing.junit import MAX_FAILED_CASES, MAX_MESSAGE_CHARS, JUnitParser
 
 DATA = Path(__file__).parent / "data" / "junit"
 

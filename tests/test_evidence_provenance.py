@@ -13,9 +13,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence import dsse, keys, registry
+from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.provenance import split_git_uri
+from gatecheck.evidence.signing import dsse, keys
+from gatecheck.evidence.signing.provenance import split_git_uri
 
 DATA = Path(__file__).parent / "data"
 SIGSTORE = DATA / "sigstore"
@@ -155,7 +156,7 @@ def test_unsigned_statements_are_reported_unsigned() -> None:
 
 def test_non_provenance_statement_is_not_provenance() -> None:
     doc = Document.from_path(INTOTO / "statement-v0.1-vulns-v0.1-osv.json")
-    from gatecheck.evidence.provenance import ProvenanceParser
+    from gatecheck.evidence.signing.provenance import ProvenanceParser
 
     assert ProvenanceParser().detect(doc) is None
     with pytest.raises(EvidenceError):

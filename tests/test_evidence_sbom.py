@@ -19,9 +19,9 @@ from helpers import cyclonedx_py_command
 from gatecheck.digest import sha256_bytes
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import registry
-from gatecheck.evidence.cyclonedx import CycloneDxParser
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.spdx import SpdxParser, parse_tool
+from gatecheck.evidence.sbom.cyclonedx import CycloneDxParser
+from gatecheck.evidence.sbom.spdx import SpdxParser, parse_tool
 
 DATA = Path(__file__).parent / "data" / "sbom"
 EPOCH = "1764000000"  # 2025-11-24T16:00:00Z, as SOURCE_DATE_EPOCH for reproducible output

@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from gatecheck.errors import ConfigError, EvidenceError
-from gatecheck.evidence import dsse, keys, registry
+from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.evidence.signing import dsse, keys
 
 DATA = Path(__file__).parent / "data"
 SIGSTORE = DATA / "sigstore"

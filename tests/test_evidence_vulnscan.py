@@ -11,8 +11,8 @@ import pytest
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import registry
-from gatecheck.evidence import severity as sev
 from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.evidence.scans import severity as sev
 
 DATA = Path(__file__).parent / "data" / "vulnscan"
 FORMATS = {

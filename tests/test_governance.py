@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence import registry, safe
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.intoto_records import (
+from gatecheck.evidence.records.intoto import (
     PREDICATE_TYPE_PREFIX,
     sign_statement,
     statement_for,
 )
-from gatecheck.evidence.keys import key_id, public_key_pem
+from gatecheck.evidence.signing.keys import key_id, public_key_pem
 
 DATA = Path(__file__).parent / "data" / "governance"
 SUBJECT = [

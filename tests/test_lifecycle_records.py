@@ -21,10 +21,10 @@ from gatecheck.cli.main import cli
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import registry, safe
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.intoto_records import sign_statement, statement_for
-from gatecheck.evidence.keys import public_key_pem
-from gatecheck.evidence.lifecycle import canonical_event, chain_events, verify_chain
-from gatecheck.evidence.lifecycle_records import RECORD_TYPES
+from gatecheck.evidence.records.intoto import sign_statement, statement_for
+from gatecheck.evidence.records.lifecycle import canonical_event, chain_events, verify_chain
+from gatecheck.evidence.records.lifecycle_models import RECORD_TYPES
+from gatecheck.evidence.signing.keys import public_key_pem
 
 DATA = Path(__file__).parent / "data" / "lifecycle"
 K6_FILES = {"k6-summary-export.json", "k6-handle-summary-baseline.json"}

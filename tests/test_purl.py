@@ -8,7 +8,7 @@ import pytest
 
 from gatecheck.engine.embedded import EmbeddedEngine
 from gatecheck.engine.policy import load_policy_set
-from gatecheck.evidence.purl import annotate, name_key, purl_key
+from gatecheck.evidence.sbom.purl import annotate, name_key, purl_key
 
 PURLS = [
     "pkg:pypi/idna@3.6",

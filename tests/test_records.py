@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from gatecheck.cli.main import cli, main
 from gatecheck.evidence import safe
-from gatecheck.evidence.records import (
+from gatecheck.evidence.records.models import (
     KINDS,
     RECORD_TYPES,
     Approval,

@@ -24,6 +24,6 @@ def test_parsing_one_family_imports_only_its_modules() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert "gatecheck.evidence.pipaudit" in out
+    assert "gatecheck.evidence.scans.pipaudit" in out
     for unrelated in ("signatures", "governance", "lifecycle", "sarif", "coverage", "junit"):
         assert f"gatecheck.evidence.{unrelated}'" not in out, unrelated

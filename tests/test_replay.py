@@ -15,7 +15,7 @@ from helpers import DATA, make_bundle
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.replay import compare, policy_differences
-from gatecheck.evidence.keys import private_key_pem
+from gatecheck.evidence.signing.keys import private_key_pem
 
 ORG_POLICY = """package org.helpers
 

@@ -27,8 +27,8 @@ from gatecheck.engine.verification import (
     verify_sigstore_bundle,
 )
 from gatecheck.engine.vsa import VSA_PREDICATE_TYPE
-from gatecheck.evidence import dsse
-from gatecheck.evidence.keys import key_id, load_public_key, private_key_pem, public_key_pem
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing.keys import key_id, load_public_key, private_key_pem, public_key_pem
 
 ARTIFACT = "sha256:" + "c3" * 32
 SIGSTORE = DATA / "sigstore"

@@ -23,7 +23,7 @@ from gatecheck.cli.main import cli
 from gatecheck.engine.attestation import PAYLOAD_TYPE, report_payload
 from gatecheck.engine.signing import KeySigner, SigningError, load_signing_key
 from gatecheck.engine.verification import VerificationFailure, check_statement, verify_envelope
-from gatecheck.evidence.keys import key_id, load_public_key
+from gatecheck.evidence.signing.keys import key_id, load_public_key
 
 DIGEST = "sha256:" + "5a" * 32
 REPORT = {

@@ -16,7 +16,7 @@ actions := "https://token.actions.githubusercontent.com"
 
 key_id := concat("", [x | some _ in numbers.range(1, 64); x := "c"])
 
-# A signature fact as gatecheck.evidence.signatures produces it, inside the framework's wrapper.
+# A signature fact as gatecheck.evidence.signing.signatures produces it, inside the framework's wrapper.
 signature(digest, overrides) := object.union(
 	{
 		"kind": "sigstore-bundle",

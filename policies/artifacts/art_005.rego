@@ -267,7 +267,7 @@ name_key(name, version) := sprintf("%s@%s", [lower(name), version]) if {
 
 # Coverage compares package keys that gatecheck puts on every SBOM component and scanned
 # package (purl_key: normalized purl; name_key: lowercased name@version; null when absent;
-# see evidence/purl.py). Set operations keep this linear on SBOMs of tens of thousands of
+# see evidence/sbom/purl.py). Set operations keep this linear on SBOMs of tens of thousands of
 # components, where a user-function call per component cost seconds.
 scanned_purls := {p.purl_key | some scan in scans; some p in scan.packages; is_string(p.purl_key)}
 

@@ -52,7 +52,7 @@ doc(stage, scans, sboms) := {
 	},
 }
 
-# The package keys gatecheck adds to every component and package (evidence/purl.py), made
+# The package keys gatecheck adds to every component and package (evidence/sbom/purl.py), made
 # here with the policy's reference implementation.
 keyed(item) := object.union(item, {"purl_key": key_or_null(item), "name_key": name_or_null(item)})
 

@@ -18,7 +18,7 @@ trusted_signers := [{"identity": builder, "issuer": actions}]
 
 trusted_builders := [builder]
 
-# A provenance fact as gatecheck.evidence.provenance produces it, inside the framework's wrapper.
+# A provenance fact as gatecheck.evidence.signing.provenance produces it, inside the framework's wrapper.
 provenance(digest, overrides) := object.union(
 	{
 		"statement_type": "https://in-toto.io/Statement/v1",

@@ -9,7 +9,7 @@
 #   severity: medium
 #   remediation: >-
 #     Export the pipeline run's audit log with `actor`, `time`, `prev_hash` and `hash` on every
-#     event (see gatecheck.evidence.lifecycle for the canonical form) and add it to the
+#     event (see gatecheck.evidence.records.lifecycle for the canonical form) and add it to the
 #     bundle; a broken chain means the log was altered and must be investigated.
 #   frameworks:
 #     soc2: [CC7.2, CC8.1]

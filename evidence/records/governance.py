@@ -1,9 +1,9 @@
 """Governance evidence: change records, approvals, masking attestations, data clones and CMDB
 exports.
 
-gatecheck's own record types (see :mod:`gatecheck.evidence.records`) are read as JSON or YAML,
+gatecheck's own record types (see :mod:`gatecheck.evidence.records.models`) are read as JSON or YAML,
 or wrapped in an in-toto Statement, optionally DSSE-signed (see
-:mod:`gatecheck.evidence.intoto_records`). A file holding several approvals or data clones (a
+:mod:`gatecheck.evidence.records.intoto`). A file holding several approvals or data clones (a
 bare list, ``ApprovalList`` or ``DataCloneList``) gives one fact per record, each with its own
 ``pointer``; a file holding one record gives one fact.
 
@@ -28,10 +28,10 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from gatecheck.errors import EvidenceError, GatecheckError
-from gatecheck.evidence import intoto_records
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.intoto_records import ENVELOPE, PLAIN, STATEMENT, Sniffed
-from gatecheck.evidence.records import (
+from gatecheck.evidence.records import intoto as intoto_records
+from gatecheck.evidence.records.intoto import ENVELOPE, PLAIN, STATEMENT, Sniffed
+from gatecheck.evidence.records.models import (
     Approval,
     ApprovalList,
     ChangeRecord,
@@ -41,7 +41,7 @@ from gatecheck.evidence.records import (
     MaskingAttestation,
     Record,
 )
-from gatecheck.evidence.release import validation_message
+from gatecheck.evidence.records.release import validation_message
 from gatecheck.timeutil import format_rfc3339, parse_rfc3339
 
 Facts = dict[str, Any]

@@ -24,8 +24,8 @@ from xml.etree.ElementTree import Element
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.junit import parse_timestamp
 from gatecheck.evidence.safe import int_attr, local_name
+from gatecheck.evidence.testing.junit import parse_timestamp
 from gatecheck.timeutil import format_rfc3339
 
 # Rates in report headers are rounded (coverage.py and coverlet write 4 decimals).

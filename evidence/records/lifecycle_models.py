@@ -1,7 +1,7 @@
 """gatecheck record types for the release lifecycle: environments, pipeline, testing,
 post-deployment verification, rollback and recovery.
 
-They follow the conventions of :mod:`gatecheck.evidence.records` (``apiVersion``
+They follow the conventions of :mod:`gatecheck.evidence.records.models` (``apiVersion``
 ``gatecheck.dev/v1`` + ``kind``, unknown fields refused, RFC 3339 times with a timezone,
 normalized to UTC ``...Z``). Values a control judges (results, statuses, severities, kinds)
 stay loose strings so a wrong value reaches the control that names it; values that cannot be
@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool
 
-from gatecheck.evidence import records
-from gatecheck.evidence.records import (
+from gatecheck.evidence.records import models as records
+from gatecheck.evidence.records.models import (
     API_VERSION,
     ApiVersion,
     Record,
@@ -108,7 +108,7 @@ class SegmentationTest(Record):
 
 class AuditEvent(Record):
     """One pipeline action. ``hash`` is sha256 over the event's canonical form (see
-    :mod:`gatecheck.evidence.lifecycle`), ``prev_hash`` the previous event's ``hash``."""
+    :mod:`gatecheck.evidence.records.lifecycle`), ``prev_hash`` the previous event's ``hash``."""
 
     actor: str | None = Field(None, description="Identity that performed the action.")
     time: Timestamp | None = Field(None, description="When the action happened.")

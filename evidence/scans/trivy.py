@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence import severity as sev
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
+from gatecheck.evidence.scans import severity as sev
 
 _PACKAGE_CLASSES = ("os-pkgs", "lang-pkgs")
 

@@ -38,9 +38,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ObjectIdentifier
 
 from gatecheck.errors import ConfigError, EvidenceError
-from gatecheck.evidence import dsse, safe
+from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.keys import KeyError_, TrustedKey, load_public_key, trusted_keys
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing.keys import KeyError_, TrustedKey, load_public_key, trusted_keys
 from gatecheck.timeutil import format_rfc3339
 
 SIGSTORE_MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.bundle"

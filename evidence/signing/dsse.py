@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from gatecheck.digest import canonical_json
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import safe
-from gatecheck.evidence.keys import PrivateKey, PublicKey, TrustedKey, key_id
+from gatecheck.evidence.signing.keys import PrivateKey, PublicKey, TrustedKey, key_id
 
 PAYLOAD_TYPE_INTOTO = "application/vnd.in-toto+json"
 """payloadType of in-toto attestations (Statements)."""

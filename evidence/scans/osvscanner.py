@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import quote
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence import severity as sev
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.pipaudit import pypi_purl
+from gatecheck.evidence.scans import severity as sev
+from gatecheck.evidence.scans.pipaudit import pypi_purl
 
 _KNOWN_TOP_KEYS = {"results", "experimental_config", "image_metadata", "license_summary"}
 

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence import dsse, safe
+from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.keys import PrivateKey, trusted_keys
-from gatecheck.evidence.records import KINDS, RECORD_TYPES, Record
+from gatecheck.evidence.records.models import KINDS, RECORD_TYPES, Record
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing.keys import PrivateKey, trusted_keys
 
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE_PREFIX = "https://gatecheck.dev/attestation/"

@@ -362,4 +362,4 @@ KINDS: dict[str, type[Record]] = {
 }
 """Record model by the ``kind`` a file declares."""
 
-from gatecheck.evidence import lifecycle_records  # noqa: E402, F401 - registers its types
+from gatecheck.evidence.records import lifecycle_models as lifecycle_records  # noqa: E402, F401 - registers its types

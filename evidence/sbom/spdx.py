@@ -19,14 +19,14 @@ import re
 from typing import Any
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence.cyclonedx import (
+from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
+from gatecheck.evidence.sbom.cyclonedx import (
     MAX_REPORTED_ERRORS,
     hash_algorithm,
     normalize_time,
     sbom_facts,
     subject_facts,
 )
-from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
 
 SUPPORTED_VERSION = "SPDX-2.3"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"

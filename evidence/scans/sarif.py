@@ -23,7 +23,7 @@ from typing import Any
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.severity import parse_score
+from gatecheck.evidence.scans.severity import parse_score
 
 SUPPORTED_VERSION = "2.1.0"
 LEVELS = ("none", "note", "warning", "error")

@@ -3,7 +3,7 @@
 Accepted containers: a plain Statement (unsigned), a DSSE envelope (``.intoto.jsonl``, one
 envelope per line), a Sigstore bundle carrying a DSSE envelope, and npm's registry
 attestations document (``{"attestations": [{predicateType, bundle}]}``). Signed containers
-are verified with :mod:`gatecheck.evidence.signatures`, so a provenance fact says both what
+are verified with :mod:`gatecheck.evidence.signing.signatures`, so a provenance fact says both what
 the statement claims and whether anyone trustworthy said it.
 
 Facts (``input.evidence.provenance``): ``predicate_type``, ``slsa_version``, ``build_type``,
@@ -20,9 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence import dsse, safe
+from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
-from gatecheck.evidence.signatures import (
+from gatecheck.evidence.signing import dsse
+from gatecheck.evidence.signing.signatures import (
     INTOTO_STATEMENT_PREFIX,
     SignatureCheck,
     check_dsse_envelope,

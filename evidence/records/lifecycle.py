@@ -2,7 +2,7 @@
 performance summaries, pentest summaries, migration dry-runs, deployment metrics, monitoring
 configuration, runbooks, backup/restore tests, rollback tests and state snapshots.
 
-The record types are in :mod:`gatecheck.evidence.lifecycle_records`; each reads plain
+The record types are in :mod:`gatecheck.evidence.records.lifecycle_models`; each reads plain
 (JSON/YAML), as an in-toto Statement, or DSSE-signed, like the governance records.
 
 Pipeline audit log hash chain
@@ -50,10 +50,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatecheck.errors import EvidenceError
-from gatecheck.evidence.governance import GatecheckRecordParser, record_formats
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.intoto_records import ENVELOPE, Sniffed
-from gatecheck.evidence.lifecycle_records import (
+from gatecheck.evidence.records.governance import GatecheckRecordParser, record_formats
+from gatecheck.evidence.records.intoto import ENVELOPE, Sniffed
+from gatecheck.evidence.records.lifecycle_models import (
     BackupRestoreTest,
     DeploymentMetrics,
     EnvironmentSnapshot,
@@ -67,7 +67,7 @@ from gatecheck.evidence.lifecycle_records import (
     SegmentationTest,
     StateSnapshot,
 )
-from gatecheck.evidence.records import Record
+from gatecheck.evidence.records.models import Record
 
 Facts = dict[str, Any]
 

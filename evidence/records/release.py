@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
-from gatecheck.evidence.records import ReleaseManifest
+from gatecheck.evidence.records.models import ReleaseManifest
 
 
 def load_record_document(doc: Document) -> Any:

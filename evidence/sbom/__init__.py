@@ -1,0 +1,1 @@
+"""SBOMs: CycloneDX, SPDX, and the package keys shared with scanners."""

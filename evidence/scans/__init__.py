@@ -1,0 +1,1 @@
+"""Scan results: vulnerability scanners (pip-audit, OSV-Scanner, Grype, Trivy) and SARIF."""

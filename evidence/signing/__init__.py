@@ -1,0 +1,1 @@
+"""Signatures and attestations: DSSE, keys, Sigstore bundles, SLSA provenance."""

@@ -1,0 +1,1 @@
+"""Test results (JUnit XML) and code coverage reports."""
