@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gatecheck.engine.trust import ResolvedTrust, TrustPolicy, resolve
 from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence import safe
 
@@ -69,9 +70,22 @@ class Config(BaseModel):
         None, description="trusted_root.json path(s), or `public-good` / `staging` (shipped roots)."
     )
     junit_kind_patterns: dict[str, list[str]] = Field(default_factory=dict)
+    trust: TrustPolicy | None = Field(
+        None,
+        description="Who may vouch for which evidence type (producers) and who the people "
+        "are (directory); see docs/trust.md.",
+    )
 
-    def data_overlay(self) -> dict[str, Any]:
+    def resolved_trust(self, base_dir: Path) -> ResolvedTrust:
+        """The trust policy with its keys read (relative paths from ``base_dir``)."""
+        return resolve(self.trust, base_dir)
+
+    def data_overlay(self, base_dir: Path | None = None) -> dict[str, Any]:
         config: dict[str, Any] = {}
+        if self.trust is not None:
+            # Anchors by content (key ids of the key bytes), so the policy digest changes
+            # when a key behind the same path does.
+            config["trust"] = self.resolved_trust(base_dir or Path.cwd()).digest_view()
         if self.params:
             config["params"] = self.params
         if self.stages:
@@ -97,6 +111,8 @@ class Config(BaseModel):
             if not pem:
                 raise ConfigError("a trusted key needs `path` or `pem`")
             keys.append({"key_id": key.key_id, "pem": pem})
+        # Records signed by producers or people of the trust policy verify as signed too.
+        keys += [{"pem": pem} for pem in self.resolved_trust(base_dir).key_pems.values()]
         root: str | list[str] | None = None
         if self.sigstore_trusted_root:
             names = self.sigstore_trusted_root

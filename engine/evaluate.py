@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gatecheck.engine.authenticity import REQUIRE_PARAM, Authenticator, stage_param
 from gatecheck.engine.config import Config
 from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.policy import PolicySet, load_policy_set
-from gatecheck.errors import GatecheckError
+from gatecheck.errors import ConfigError, GatecheckError
 from gatecheck.timeutil import format_rfc3339, now_utc
 
 
@@ -35,7 +36,20 @@ class Phases:
 
 
 def load_policies(request: EvaluationRequest) -> PolicySet:
-    return load_policy_set(request.policy_dirs, request.data_files, request.config.data_overlay())
+    return load_policy_set(
+        request.policy_dirs, request.data_files, request.config.data_overlay(request.config_dir)
+    )
+
+
+def authenticator_for(
+    request: EvaluationRequest, policies: PolicySet, effective: datetime
+) -> Authenticator:
+    required = stage_param(policies.data, request.stage, REQUIRE_PARAM, False)
+    if not isinstance(required, bool):
+        raise ConfigError(f"parameter {REQUIRE_PARAM} must be true or false, not {required!r}")
+    return Authenticator(
+        request.config.resolved_trust(request.config_dir), required=required, effective=effective
+    )
 
 
 def evaluate(
@@ -87,7 +101,9 @@ def evaluate(
                 stage=request.stage,
                 effective=effective,
                 evidence_config=request.config.evidence_config(request.config_dir),
+                authenticator=authenticator_for(request, policies, effective),
             )
+            context["authenticity"] = input_doc["authenticity"]
             context["release"] = input_doc["release"]
             t = mark("normalize", t)
             context["engine"] = engine.info().as_dict()

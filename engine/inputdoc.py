@@ -9,6 +9,7 @@ from typing import Any
 from gatecheck import __version__
 from gatecheck.bundles.manifest import BundleManifest, EvidenceEntry
 from gatecheck.digest import sha256_bytes
+from gatecheck.engine.authenticity import Authenticator
 from gatecheck.errors import BundleError, EvidenceError, TamperError
 from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
@@ -29,13 +30,17 @@ def _source(entry: EvidenceEntry) -> dict[str, Any]:
     }
 
 
-def _parse(root: Path, entry: EvidenceEntry, ctx: ParseContext) -> list[dict[str, Any]]:
-    """The entry's facts: one item, or several for files holding a list (e.g. approvals)."""
+def _read(root: Path, entry: EvidenceEntry) -> Document:
     doc = Document.from_path(root / entry.path, name=entry.path)
     # Parse exactly the bytes that were verified: a directory bundle can change between
     # verification and this read.
     if sha256_bytes(doc.raw) != entry.sha256:
         raise TamperError(f"{entry.path} changed after the bundle was verified")
+    return doc
+
+
+def _parse(doc: Document, entry: EvidenceEntry, ctx: ParseContext) -> list[dict[str, Any]]:
+    """The entry's facts: one item, or several for files holding a list (e.g. approvals)."""
     try:
         facts = registry.parse(doc, entry.type, entry.format, ctx)
     except EvidenceError as exc:
@@ -49,10 +54,17 @@ def _add_facts(
     entry: EvidenceEntry,
     evidence_config: dict[str, Any],
     release: dict[str, Any],
+    authenticator: Authenticator,
 ) -> None:
     ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
-    for facts in _parse(root, entry, ctx):
+    doc = _read(root, entry)
+    parsed = _parse(doc, entry, ctx)
+    verdict = authenticator.judge(entry, doc, release)
+    if verdict.excluded:
+        return  # not vouched for at a stage that requires it: not a fact (GC-EVD-001 says so)
+    for facts in parsed:
         purl.annotate(entry.type, facts)
+        authenticator.attribute(entry.type, facts, verdict)
         facts["source"] = _source(entry)
         facts["tool"] = entry.tool.model_dump() if entry.tool else None
         facts["labels"] = dict(entry.labels)
@@ -66,14 +78,17 @@ def build_input(
     stage: str,
     effective: datetime,
     evidence_config: dict[str, Any],
+    authenticator: Authenticator | None = None,
 ) -> dict[str, Any]:
+    authenticator = authenticator or Authenticator.permissive(effective)
     releases = [e for e in manifest.evidence if e.type == RELEASE_FAMILY]
     if len(releases) != 1:
         raise BundleError(
             f"bundle holds {len(releases)} release manifests; exactly one is required"
         )
     release_entry = releases[0]
-    release = _parse(root, release_entry, ParseContext(config=evidence_config))[0]
+    release_doc = _read(root, release_entry)
+    release = _parse(release_doc, release_entry, ParseContext(config=evidence_config))[0]
     if (release.get("name"), release.get("version")) != (
         manifest.release.name,
         manifest.release.version,
@@ -81,13 +96,19 @@ def build_input(
         raise BundleError(
             "the release manifest does not match the release the bundle was sealed for"
         )
+    verdict = authenticator.judge(release_entry, release_doc, release)
+    if verdict.excluded:
+        # Only what the seal binds remains: every control that needs the release's facts
+        # fails for want of them.
+        release = {"name": release["name"], "version": release["version"]}
+    authenticator.attribute(RELEASE_FAMILY, release, verdict)
     release["source"] = _source(release_entry)
     evidence: dict[str, list[dict[str, Any]]] = {}
     with progress("reading evidence", sum(e.size for e in manifest.evidence)) as advance:
         for entry in manifest.evidence:
             advance(entry.size)
             if entry.type != RELEASE_FAMILY:
-                _add_facts(evidence, root, entry, evidence_config, release)
+                _add_facts(evidence, root, entry, evidence_config, release, authenticator)
     return {
         "gatecheck_version": __version__,
         "stage": stage,
@@ -102,4 +123,5 @@ def build_input(
             ],
         },
         "evidence": evidence,
+        "authenticity": authenticator.report(),
     }

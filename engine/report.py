@@ -40,6 +40,7 @@ def build_report(
     waivers: dict[str, list[dict[str, Any]]] | None = None,
     disabled: list[str] | None = None,
     auto_approved: bool = False,
+    authenticity: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
     return {
@@ -60,5 +61,6 @@ def build_report(
         "summary": summary or {},
         "waivers": waivers or {"applied": [], "expired": [], "unused": []},
         "disabled_controls": disabled or [],
+        "authenticity": authenticity,
         "error": error,
     }

@@ -15,6 +15,8 @@ from gatecheck.errors import ConfigError, UsageError
 from gatecheck.timeutil import format_rfc3339, parse_rfc3339
 
 SCOPE_KEYS = ("artifact", "component", "vulnerability")
+# Controls whose failure means nobody trusted vouched for a fact: no exception can fix that.
+NOT_WAIVABLE = frozenset({"GC-ART-002", "GC-ART-007", "GC-EVD-001"})
 
 
 def waiver_expiry(waiver: Waiver) -> datetime:
@@ -40,6 +42,11 @@ class WaiverBook:
     def at(cls, waivers: list[Waiver], effective: datetime, release: dict[str, Any]) -> WaiverBook:
         book = cls()
         for waiver in waivers:
+            if waiver.control in NOT_WAIVABLE:
+                raise ConfigError(
+                    f"waiver for {waiver.control}: this control is not waivable (an unverified "
+                    "signature, provenance or evidence source cannot be excused)"
+                )
             expiry = waiver_expiry(waiver)  # every waiver must be well-formed, matching or not
             if waiver.scope.release != release.get("name"):
                 continue

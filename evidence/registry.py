@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatecheck.errors import EvidenceError, GatecheckError
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
+
+if TYPE_CHECKING:
+    from gatecheck.evidence.signing.attestation import Attestation
 
 # (family, "module:Class"): tried in order by detect(); more specific formats first. The family
 # is stated here so reading a bundle imports only the parser modules of the families in it.
@@ -71,8 +74,51 @@ def input_key(family: str) -> str:
     return family.replace("-", "_")
 
 
+ATTESTED = "+"
+"""Separates an inner format from its signed wrapper: ``cyclonedx-json+dsse``."""
+
+
+def split_format(fmt: str) -> tuple[str, str | None]:
+    """(inner format, wrapper) of a format name; wrapper None for a plain file."""
+    inner, sep, wrapper = fmt.partition(ATTESTED)
+    return (inner, wrapper) if sep else (fmt, None)
+
+
+def unwrap(doc: Document, fmt: str) -> tuple[Document, str, Attestation | None]:
+    """The document a parser reads for ``fmt``: an attestation's inner document, or ``doc``."""
+    inner_fmt, wrapper = split_format(fmt)
+    if wrapper is None:
+        return doc, fmt, None
+    from gatecheck.evidence.signing import attestation
+
+    att = attestation.read(doc)
+    if att is None or att.envelope != wrapper:
+        raise EvidenceError(f"{doc.name}: not a {wrapper} attestation (format {fmt})")
+    return att.inner, inner_fmt, att
+
+
 def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, str]:
-    """Find the parser and format for ``doc``; with ``family``, only parsers of that family."""
+    """Find the parser and format for ``doc``; with ``family``, only parsers of that family.
+
+    A signed attestation is detected by what it wraps: its predicate type names the evidence
+    type, the inner document the format (``<format>+dsse`` or ``<format>+sigstore``)."""
+    outer = doc.json_object()
+    if outer is not None and ("payloadType" in outer or "dsseEnvelope" in outer):
+        from gatecheck.evidence.signing import attestation
+
+        att = attestation.read(doc)  # a malformed attestation is refused with its reason
+        if att is not None and att.record and att.envelope == attestation.DSSE:
+            att = None  # the record parsers read DSSE-signed records themselves
+    else:
+        att = None
+    if att is not None:
+        if family is not None and family != att.evidence_type:
+            raise EvidenceError(
+                f"{doc.name}: the attestation vouches for {att.evidence_type} evidence, "
+                f"not {family}"
+            )
+        parser, fmt = detect(att.inner, att.evidence_type)
+        return parser, f"{fmt}{ATTESTED}{att.envelope}"
     candidates = list(parsers(family))
     if family is not None and not candidates:
         raise EvidenceError(
@@ -105,6 +151,7 @@ def _raise_unreadable(doc: Document) -> None:
 
 
 def parser_for(family: str, fmt: str) -> EvidenceParser:
+    fmt = split_format(fmt)[0]
     for parser in parsers(family):
         if fmt in parser.formats:
             return parser
@@ -112,12 +159,19 @@ def parser_for(family: str, fmt: str) -> EvidenceParser:
 
 
 def parse(doc: Document, family: str, fmt: str, ctx: ParseContext) -> dict[str, Any]:
+    """The facts of ``doc`` read as ``fmt`` (an attestation: of the document it wraps)."""
+    doc, fmt, att = unwrap(doc, fmt)
+    if att is not None and att.kind:
+        ctx = ParseContext(
+            labels={**ctx.labels, "kind": att.kind}, config=ctx.config, release=ctx.release
+        )
     parser = parser_for(family, fmt)
     return _guarded(doc, parser, f"reading it as {fmt}", parser.parse, doc, fmt, ctx)
 
 
 def tool(doc: Document, parser: EvidenceParser, fmt: str) -> Any:
     """The producing tool the file names, through the same guard as parse."""
+    doc, fmt, _ = unwrap(doc, fmt)
     return _guarded(doc, parser, f"reading its tool as {fmt}", parser.tool, doc, fmt)
 
 

@@ -24,6 +24,7 @@ CATALOG = (
     + [f"GC-TST-{i:03}" for i in range(1, 7)]
     + [f"GC-VER-{i:03}" for i in range(1, 4)]
     + [f"GC-RBK-{i:03}" for i in range(1, 5)]
+    + ["GC-EVD-001"]
 )
 
 
