@@ -83,6 +83,8 @@ approval(approver, roles, overrides) := object.union(
 		{
 			"approver": approver,
 			"roles": roles,
+			"person": approver,
+			"person_roles": roles,
 			"decision": "approved",
 			"time": "2026-03-03T09:00:00Z",
 			"change_id": "CHG100",

@@ -60,8 +60,10 @@ directory_roles(name) := {role |
 	some role in roles
 }
 
-# An approver's roles: those the approval declares plus the directory's.
-roles_of(approval) := {r | some r in object.get(approval, "roles", [])} | directory_roles(approval.approver)
+# An approver's roles: the trust directory's roles of the person gatecheck established
+# (`person_roles`), plus this policy data's `approver_roles`. Roles an approval writes about
+# itself (`claimed_roles`) establish nothing.
+roles_of(approval) := {r | some r in object.get(approval, "person_roles", [])} | directory_roles(approval.approver)
 
 # -- approvals ---------------------------------------------------------------------------------
 
@@ -106,13 +108,20 @@ signature_acceptable(approval) if {
 	object.get(approval, "verified", false) == true
 }
 
-# An approval that counts: approved, bound to this release, current and (when required)
-# signed by a configured key.
+# An approval that counts: approved by an established person, bound to this release, current
+# and (when required) signed by a configured key.
 valid_approval(approval) if {
 	approval.decision == "approved"
+	established(approval)
 	bound(approval)
 	timely(approval)
 	signature_acceptable(approval)
+}
+
+# The approver is a person gatecheck established (a signer or a directory alias), not a name.
+established(approval) if {
+	is_string(object.get(approval, "person", null))
+	not blank(approval.person)
 }
 
 # Valid approvals of the kinds that approve a change (not UAT or compliance sign-offs).
@@ -122,7 +131,7 @@ change_approvals := [a |
 	valid_approval(a)
 ]
 
-distinct_approvers(list) := {identity(a.approver) | some a in list}
+distinct_approvers(list) := {identity(a.person) | some a in list}
 
 held_roles(list) := {r | some a in list; some r in roles_of(a)}
 

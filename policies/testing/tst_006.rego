@@ -3,7 +3,7 @@
 # description: >-
 #   A major release carries a user-acceptance sign-off: an approval of kind `uat` for this
 #   release version, decided before the effective time by someone holding a role in
-#   `business_roles` (declared on the approval or in the `approver_roles` directory). A UAT
+#   `business_roles` (in the trust directory or the `approver_roles` data). A UAT
 #   rejection of this version by a business role fails the control even when another
 #   sign-off exists.
 # custom:
@@ -39,6 +39,7 @@ uat := [a |
 ]
 
 business(a) if {
+	gov.established(a)
 	some role in gov.roles_of(a)
 	role in lib.param("business_roles")
 }

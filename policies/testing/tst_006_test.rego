@@ -8,6 +8,8 @@ approval(overrides) := object.union(
 	{
 		"approver": "olivia@example.org",
 		"roles": ["product-owner"],
+		"person": "olivia@example.org",
+		"person_roles": ["product-owner"],
 		"decision": "approved",
 		"time": "2026-02-28T15:00:00Z",
 		"release_version": "3.0.0",
@@ -29,7 +31,7 @@ test_business_sign_off_passes if {
 }
 
 test_role_from_directory_counts if {
-	count(tst_006.deny) == 0 with input as run("major", [approval({"roles": []})])
+	count(tst_006.deny) == 0 with input as run("major", [approval({"person_roles": []})])
 		with data.gatecheck.config.params.approver_roles as {"olivia@example.org": ["business-owner"]}
 }
 
@@ -39,7 +41,7 @@ test_missing_sign_off_fails if {
 }
 
 test_sign_off_by_other_role_fails if {
-	some r in tst_006.deny with input as run("major", [approval({"roles": ["developer"]})])
+	some r in tst_006.deny with input as run("major", [approval({"person_roles": ["developer"]})])
 	contains(r.msg, "(1 UAT approval(s) for this version)")
 }
 
@@ -53,7 +55,7 @@ test_sign_off_after_effective_time_fails if {
 }
 
 test_rejection_fails_despite_sign_off if {
-	rejected := approval({"approver": "bob@example.org", "decision": "rejected"})
+	rejected := approval({"approver": "bob@example.org", "person": "bob@example.org", "decision": "rejected"})
 	some r in tst_006.deny with input as run("major", [approval({}), rejected])
 	contains(r.msg, "bob@example.org rejected UAT of version 3.0.0")
 }
