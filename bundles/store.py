@@ -79,9 +79,7 @@ def init_bundle(
     if root.exists() and any(root.iterdir()):
         raise BundleError(f"{root}: exists and is not empty; choose a new directory")
     if manifest_file is not None:
-        release = registry.parser_for(RELEASE_FAMILY, "gatecheck-release-manifest").load(  # type: ignore[attr-defined]
-            Document.from_path(manifest_file)
-        )
+        release = _load_release(Document.from_path(manifest_file))
         if release.name != release_name or release.version != release_version:
             raise BundleError(
                 f"{manifest_file} describes {release.name}@{release.version}, "
@@ -195,19 +193,20 @@ def add_evidence(
             raise BundleError(
                 f"{root}: bundle is sealed; evidence cannot be added (create a new bundle)"
             )
-        for path, doc, *_ in prepared:
+        for path, doc, fam, *_ in prepared:
             digest = sha256_bytes(doc.raw)
             existing = next((e for e in manifest.evidence if e.sha256 == digest), None)
             if existing is not None:
                 raise BundleError(
                     f"{path}: already in the bundle as {existing.path} ({existing.type})"
                 )
+            if fam == RELEASE_FAMILY:  # checked before anything is written
+                _check_release_identity(manifest, doc, path)
         for path, doc, fam, fmt, tool in prepared:
             entry = _store(root, doc.raw, path.name, fam, fmt, tool, labels)
             replaced = None
             if fam == RELEASE_FAMILY:
                 old = [e for e in manifest.evidence if e.type == RELEASE_FAMILY]
-                _check_release_identity(manifest, doc, path)
                 for e in old:
                     manifest.evidence.remove(e)
                     replaced = e.path
@@ -219,8 +218,15 @@ def add_evidence(
     return added
 
 
+def _load_release(doc: Document) -> ReleaseManifest:
+    """The release manifest in ``doc``, plain or as a signed attestation."""
+    parser, fmt = registry.detect(doc, RELEASE_FAMILY)
+    inner = registry.unwrap(doc, fmt)[0]
+    return parser.load(inner)  # type: ignore[attr-defined]
+
+
 def _check_release_identity(manifest: BundleManifest, doc: Document, path: Path) -> None:
-    release = registry.parser_for(RELEASE_FAMILY, "gatecheck-release-manifest").load(doc)  # type: ignore[attr-defined]
+    release = _load_release(doc)
     if (release.name, release.version) != (manifest.release.name, manifest.release.version):
         raise BundleError(
             f"{path} describes {release.name}@{release.version}, but the bundle is for "

@@ -13,6 +13,8 @@ from gatecheck import __version__
 
 # name -> "module:attribute" of a click command or group.
 COMMANDS: dict[str, str] = {
+    "approve": "gatecheck.cli.attest:approve",
+    "attest": "gatecheck.cli.attest:attest",
     "bundle": "gatecheck.cli.bundle:bundle",
     "collect": "gatecheck.cli.collect:collect",
     "config": "gatecheck.cli.config_cmd:config",

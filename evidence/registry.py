@@ -74,6 +74,7 @@ def input_key(family: str) -> str:
     return family.replace("-", "_")
 
 
+RELEASE_FAMILY = "release-manifest"
 ATTESTED = "+"
 """Separates an inner format from its signed wrapper: ``cyclonedx-json+dsse``."""
 
@@ -108,7 +109,8 @@ def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, st
 
         att = attestation.read(doc)  # a malformed attestation is refused with its reason
         if att is not None and att.record and att.envelope == attestation.DSSE:
-            att = None  # the record parsers read DSSE-signed records themselves
+            if att.evidence_type != RELEASE_FAMILY:
+                att = None  # the record parsers read DSSE-signed records themselves
     else:
         att = None
     if att is not None:

@@ -204,9 +204,9 @@ def _open_predicate(att: Attestation, name: str) -> None:
         if isinstance(predicate.get("kind"), str):
             att.kind = predicate["kind"]
         return
-    # A gatecheck record as the predicate: its parser reads the Statement form.
+    # A gatecheck record as the predicate: the record itself (it names its own kind).
     att.record = True
-    att.inner = _json_document(statement, f"{name}#statement")
+    att.inner = _json_document(predicate, f"{name}#predicate")
 
 
 def _inner_name(name: str, predicate: Mapping[str, Any]) -> str:
