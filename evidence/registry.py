@@ -108,9 +108,13 @@ def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, st
         from gatecheck.evidence.signing import attestation
 
         att = attestation.read(doc)  # a malformed attestation is refused with its reason
-        if att is not None and att.record and att.envelope == attestation.DSSE:
-            if att.evidence_type != RELEASE_FAMILY:
-                att = None  # the record parsers read DSSE-signed records themselves
+        if (
+            att is not None
+            and att.record
+            and att.envelope == attestation.DSSE
+            and att.evidence_type != RELEASE_FAMILY
+        ):
+            att = None  # the record parsers read DSSE-signed records themselves
     else:
         att = None
     if att is not None:
