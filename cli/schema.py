@@ -1,4 +1,5 @@
-"""``gatecheck schema TYPE``: the JSON Schema of the bundle manifest and each record type."""
+"""``gatecheck schema TYPE``: the JSON Schema of the bundle manifest, the configuration (with
+its trust policy) and each record type."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def _schemas() -> dict[str, type]:
     from gatecheck.bundles.manifest import BundleManifest
+    from gatecheck.engine.config import Config
     from gatecheck.evidence.records.models import RECORD_TYPES
 
-    return {"bundle-manifest": BundleManifest, **RECORD_TYPES}
+    return {"bundle-manifest": BundleManifest, "config": Config, **RECORD_TYPES}
 
 
 def json_schema(type_name: str) -> dict[str, Any]:
