@@ -18,10 +18,32 @@ test_standard_low_risk_change_from_template_is_auto_approved if {
 		f.release({"risk": "low"}),
 		{"change_record": [f.change_record({"pre_approved": true, "pre_approved_template": "std-web-config"})]},
 	)
-	count(chg_001.deny) == 0 with input as doc
-	chg_001.auto_approval_eligible with input as doc
-	chg_001.auto_approval.auto_approved with input as doc
-	chg_001.auto_approval.template == "std-web-config" with input as doc
+	templates := ["std-web-config"]
+	count(chg_001.deny) == 0 with input as doc with data.gatecheck.config.params.pre_approved_templates as templates
+	chg_001.auto_approval_eligible with input as doc with data.gatecheck.config.params.pre_approved_templates as templates
+	chg_001.auto_approval.auto_approved with input as doc with data.gatecheck.config.params.pre_approved_templates as templates
+	chg_001.auto_approval.template == "std-web-config" with input as doc with data.gatecheck.config.params.pre_approved_templates as templates
+}
+
+test_template_claim_is_not_enough_when_no_template_is_pre_approved if {
+	doc := f.input_for(
+		f.release({"risk": "low"}),
+		{"change_record": [f.change_record({"pre_approved": true, "pre_approved_template": "std-web-config"})]},
+	)
+	not chg_001.auto_approval_eligible with input as doc
+	"standard low-risk release needs 1 distinct approver(s); 0 valid approval(s) found" in messages(doc)
+}
+
+test_approval_without_an_established_person_does_not_count if {
+	claimed := object.union(security, {"person": null, "person_roles": [], "claimed_roles": ["security"]})
+	msgs := messages(f.input_for(major, {"approval": [owner, claimed]}))
+	"no valid approval by the required role \"security\" for this major medium-risk release" in msgs
+}
+
+test_one_person_under_two_approvals_is_one_approver if {
+	again := object.union(owner, {"pointer": "/approvals/2", "approver": "snakamura", "person": "s.nakamura@example.org"})
+	msgs := messages(f.input_for(major, {"approval": [owner, again]}))
+	"major medium-risk release needs 2 distinct approver(s); 1 valid approval(s) found (s.nakamura@example.org)" in msgs
 }
 
 test_template_outside_the_allowed_list_is_not_auto_approved if {

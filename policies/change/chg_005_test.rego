@@ -97,8 +97,9 @@ test_no_approvals_fails_unless_auto_approved if {
 test_auto_approved_change_without_approvals_is_not_applicable if {
 	change := f.change_record({"pre_approved": true, "pre_approved_template": "std-web-config"})
 	doc := f.input_for(f.release({"risk": "low"}), {"change_record": [change]})
-	count(chg_005.deny) == 0 with input as doc
-	chg_005.not_applicable == {"no approvals in the bundle, and the change is auto-approved"} with input as doc
+	templates := ["std-web-config"]
+	count(chg_005.deny) == 0 with input as doc with data.gatecheck.config.params.pre_approved_templates as templates
+	chg_005.not_applicable == {"no approvals in the bundle, and the change is auto-approved"} with input as doc with data.gatecheck.config.params.pre_approved_templates as templates
 }
 
 test_info_declares_control if {

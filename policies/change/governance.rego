@@ -160,8 +160,8 @@ auto_approval_eligible if {
 	template_allowed(change_record)
 }
 
-template_allowed(_) if count(lib.param("pre_approved_templates")) == 0
-
+# Only a template the policy data names qualifies: a bare claim in the change record never
+# does, and an empty list (the default) allows none.
 template_allowed(cr) if cr.pre_approved_template in lib.param("pre_approved_templates")
 
 # -- references --------------------------------------------------------------------------------
