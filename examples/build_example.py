@@ -7,9 +7,17 @@ What it does, for payments-api 1.4.0 (a major, medium-risk release of examples/a
 - runs the real tools: cyclonedx-py (SBOM of an environment with the app's pinned
   dependencies), pip-audit through `gatecheck collect pip-audit` against a local OSV API
   serving real OSV records, bandit (SARIF), pytest (JUnit, per suite kind) and coverage;
-- writes gatecheck's own records (release manifest, change record, approvals, lifecycle
-  records) and signs the artifact statement and the SLSA provenance with a freshly generated
-  Ed25519 key whose private half is discarded (only the public key is kept, for the config);
+- writes gatecheck's own records (release manifest, change record, one approval per approver,
+  lifecycle records) and signs the artifact statement and the SLSA provenance with a freshly
+  generated Ed25519 key whose private half is discarded (only the public key is kept, for the
+  config);
+- has every other file vouched for by the identity that would make it in a real organization
+  (PRODUCERS: the CI job for tool output, the change system for the change record and release
+  manifest, ...; each approver for their own approval): an in-toto attestation about the
+  release's artifact, DSSE-signed with that identity's freshly generated Ed25519 key (private
+  halves discarded, public keys written to examples/keys/ and named by the trust policy in
+  examples/gatecheck.yaml); the readable originals stay in examples/evidence, the signed files
+  sealed into the bundle are in examples/attestations;
 - seals everything into examples/payments-api-1.4.0 and makes the failing variants under
   examples/variants/.
 
@@ -34,6 +42,10 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
+from gatecheck.digest import canonical_json
+from gatecheck.engine.attest import approval_statement, attest_file, file_subject
+from gatecheck.engine.signing import KeySigner
+from gatecheck.evidence.signing import attestation
 from gatecheck.evidence.signing import dsse
 from gatecheck.evidence.signing import keys
 from gatecheck.evidence.records.lifecycle import chain_events
@@ -41,13 +53,47 @@ from gatecheck.evidence.records.lifecycle import chain_events
 HERE = Path(__file__).resolve().parent
 APP = HERE / "app"
 EVIDENCE = HERE / "evidence"
+ATTESTATIONS = HERE / "attestations"
 NAME, VERSION = "payments-api", "1.4.0"
 CHANGE_ID = "CHG0041702"
 REPO = "https://github.com/example-org/payments-api"
 BUILDER = "https://github.com/example-org/payments-api/.github/workflows/release.yml@refs/tags/v1.4.0"
+WHEEL = f"payments_api-{VERSION}-py3-none-any.whl"
 BUNDLE_TIME = "1795766400"  # 2026-11-27T08:00:00Z: when the release pipeline sealed the bundle
 DEPENDENCIES = ["idna==3.10", "certifi==2024.8.30"]
 VULNERABLE_DEPENDENCIES = ["idna==3.6", "certifi==2024.8.30"]  # idna 3.6: PYSEC-2024-60
+
+# Who vouches for what: each producer signs only the evidence types listed (the trust policy
+# in gatecheck.yaml authorizes exactly these), each approver only their own approval.
+PRODUCERS: dict[str, list[str]] = {
+    "ci-build": ["sbom", "vulnerability-scan", "sast", "test-results", "coverage"],
+    "change-system": ["change-record", "release-manifest"],
+    "cmdb": ["cmdb-export"],
+    "release-pipeline": ["pipeline-audit-log", "state-snapshot", "rollback-test"],
+    "sre-platform": ["environment-snapshot", "performance-summary", "monitoring-config", "runbook",
+                     "backup-restore-test"],
+    "security-testing": ["segmentation-test", "pentest-summary"],
+}
+# The directory: everyone the example's evidence names, with the roles the organization gave
+# them. Approvers sign with their own keys; the others are named in signed records.
+PEOPLE: list[dict] = [
+    {"id": "s.nakamura", "roles": ["service-owner"], "approves": "cab", "time": "2026-11-25T16:20:00Z",
+     "comment": "Capacity plan reviewed at CAB."},
+    {"id": "r.haddad", "roles": ["security"], "approves": "cab", "time": "2026-11-25T16:25:00Z"},
+    {"id": "p.moreau", "roles": ["compliance-officer"], "approves": "compliance", "time": "2026-11-26T09:10:00Z"},
+    {"id": "k.obi", "roles": ["product-owner"], "approves": "uat", "time": "2026-11-26T11:00:00Z",
+     "comment": "UAT passed in staging."},
+    {"id": "m.lindqvist", "roles": ["change-requester"]},
+    {"id": "a.ferreira", "roles": ["developer"]},
+    {"id": "d.chen", "roles": ["developer"]},
+    {"id": "release-bot", "roles": ["deployer"], "aliases": []},  # the release pipeline's deploy identity
+]
+APPROVERS = [p["id"] for p in PEOPLE if "approves" in p]
+# When each producer made its output (inside the signed statement; never after the effective
+# time), matching the release pipeline's audit log.
+PRODUCED_AT = {"unit": "2026-11-27T07:06:40Z", "integration": "2026-11-27T07:06:40Z",
+               "smoke": "2026-11-27T07:35:12Z", "scan": "2026-11-27T07:12:05Z",
+               "default": "2026-11-27T07:15:00Z"}
 
 
 def run(*cmd: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
@@ -118,10 +164,46 @@ def make_tests(work: Path) -> list[tuple[Path, str]]:
 def statement(subject_digest: str, predicate_type: str, predicate: dict) -> bytes:
     return json.dumps({
         "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": f"payments_api-{VERSION}-py3-none-any.whl", "digest": {"sha256": subject_digest}}],
+        "subject": [{"name": WHEEL, "digest": {"sha256": subject_digest}}],
         "predicateType": predicate_type,
         "predicate": predicate,
     }, sort_keys=True).encode()
+
+
+def make_keys() -> dict[str, keys.PrivateKey]:
+    """A fresh Ed25519 key per producer and approver; only the public halves are kept."""
+    (HERE / "keys").mkdir(exist_ok=True)
+    made = {}
+    for name in [*PRODUCERS, *APPROVERS]:
+        made[name] = ed25519.Ed25519PrivateKey.generate()
+        (HERE / "keys" / f"{name}.pub").write_text(keys.public_key_pem(made[name]), encoding="utf-8")
+    return made
+
+
+def attest(source: Path, evidence_type: str, key: keys.PrivateKey, digest: str, out_dir: Path,
+           kind: str | None = None, scanned_sbom: Path | None = None) -> Path:
+    """``gatecheck attest`` of one file: the file, unchanged, in a statement about the wheel."""
+    subjects = [attestation.subject_from_digest(WHEEL, f"sha256:{digest}")]
+    if scanned_sbom is not None:
+        subjects.append(file_subject(scanned_sbom))
+    when = PRODUCED_AT.get(kind or ("scan" if evidence_type == "vulnerability-scan" else ""),
+                           PRODUCED_AT["default"])
+    data = attest_file(source, evidence_type, subjects=subjects, signer=KeySigner(key), timestamp=when, kind=kind)
+    out = out_dir / f"{source.name}.dsse.json"
+    out.write_bytes(data)
+    return out
+
+
+def approval(person: dict, key: keys.PrivateKey, digest: str, out_dir: Path) -> Path:
+    """``gatecheck approve``: the approver's own signed decision (no roles: the directory has them)."""
+    record = approval_statement(
+        approver=f"{person['id']}@example.org", decision="approved", approval_type=person["approves"],
+        change_id=CHANGE_ID, release_version=VERSION, timestamp=person["time"],
+        subjects=[attestation.subject_from_digest(WHEEL, f"sha256:{digest}")], comment=person.get("comment"))
+    write_yaml(EVIDENCE / f"approval-{person['id']}.yaml", record["predicate"])
+    out = out_dir / f"approval-{person['id']}.yaml.dsse.json"
+    out.write_bytes(KeySigner(key).sign([canonical_json(record)])[0])
+    return out
 
 
 def make_signatures(digest: str) -> str:
@@ -173,7 +255,6 @@ def release_manifest(digest: str) -> dict:
 
 
 def governance_records() -> dict[str, dict]:
-    approval = {"decision": "approved", "change_id": CHANGE_ID, "release_version": VERSION}
     return {
         "change-record.yaml": {
             "apiVersion": "gatecheck.dev/v1", "kind": "ChangeRecord", "id": CHANGE_ID,
@@ -182,18 +263,6 @@ def governance_records() -> dict[str, dict]:
             "requester": "m.lindqvist@example.org", "authors": ["a.ferreira", "d.chen"],
             "planned_window": {"start": "2026-11-27T09:00:00Z", "end": "2026-11-27T12:00:00Z"},
             "created_at": "2026-11-20T14:02:11Z",
-        },
-        "approvals.yaml": {
-            "apiVersion": "gatecheck.dev/v1", "kind": "ApprovalList", "approvals": [
-                {**approval, "approver": "s.nakamura@example.org", "roles": ["service-owner"], "type": "cab",
-                 "time": "2026-11-25T16:20:00Z", "comment": "Capacity plan reviewed at CAB."},
-                {**approval, "approver": "r.haddad@example.org", "roles": ["security"], "type": "cab",
-                 "time": "2026-11-25T16:25:00Z"},
-                {**approval, "approver": "p.moreau@example.org", "roles": ["compliance-officer"],
-                 "type": "compliance", "time": "2026-11-26T09:10:00Z"},
-                {**approval, "approver": "k.obi@example.org", "roles": ["product-owner"], "type": "uat",
-                 "time": "2026-11-26T11:00:00Z", "comment": "UAT passed in staging."},
-            ],
         },
         "cmdb-export.yaml": {
             "apiVersion": "gatecheck.dev/v1", "kind": "CmdbExport", "system": "https://cmdb.example.org",
@@ -280,6 +349,21 @@ def lifecycle_records(digest: str) -> dict[str, dict]:
     }
 
 
+def trust_policy() -> dict:
+    people = []
+    for person in PEOPLE:
+        entry = {"id": person["id"], "roles": person["roles"],
+                 "aliases": person.get("aliases", [f"{person['id']}@example.org"])}
+        if person["id"] in APPROVERS:
+            entry["keys"] = [{"path": f"keys/{person['id']}.pub"}]
+        people.append(entry)
+    return {
+        "producers": {name: {"types": types, "keys": [{"path": f"keys/{name}.pub"}]}
+                      for name, types in PRODUCERS.items()},
+        "people": people,
+    }
+
+
 def write_config(key_id: str) -> None:
     config = {
         "params": {
@@ -292,9 +376,10 @@ def write_config(key_id: str) -> None:
                                     "reason": "year-end change freeze"}],
         },
         "trusted_keys": [{"path": "keys/release-signing.pub"}],
+        "trust": trust_policy(),
     }
     header = ("# gatecheck configuration for the example release (see README: Controls, configuration "
-              "and waivers).\n")
+              "and waivers;\n# examples/README.md: who signs what).\n")
     (HERE / "gatecheck.yaml").write_text(header + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
 
@@ -305,18 +390,28 @@ def labels_for(kind: str | None) -> dict[str, str] | None:
     return {"kind": kind, "stage": "staging"} if kind == "smoke" else {"kind": kind}
 
 
-def seal(target: Path, files: list[tuple[Path, str | None]], manifest: Path) -> None:
+Files = list[tuple[Path, str | None]]
+
+
+def seal(target: Path, files: Files) -> None:
+    """A bundle of ``files``; the (signed) release manifest among them replaces the draft's."""
     if target.exists():
         shutil.rmtree(target)
     os.environ["SOURCE_DATE_EPOCH"] = BUNDLE_TIME
-    init_bundle(target, NAME, VERSION, manifest_file=manifest)
+    init_bundle(target, NAME, VERSION)
     for path, kind in files:
         add_evidence(target, [path], labels=labels_for(kind))
     seal_bundle(target)
 
 
+def swap(files: Files, replace: dict[str, Path | None], extra: Files = ()) -> Files:
+    """``files`` with those named in ``replace`` swapped for another file (or dropped: None)."""
+    kept = [(replace.get(p.name, p), k) for p, k in files]
+    return [(p, k) for p, k in kept if p is not None] + list(extra)
+
+
 def main() -> None:
-    for folder in (EVIDENCE, HERE / "variants"):
+    for folder in (EVIDENCE, ATTESTATIONS, HERE / "variants"):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -324,46 +419,88 @@ def main() -> None:
         work = Path(tmp)
         digest = build_artifact(work)
         manifest = write_yaml(EVIDENCE / "release-manifest.yaml", release_manifest(digest))
-        make_sbom(work, DEPENDENCIES, EVIDENCE / "sbom.cdx.json")
-        make_scan(work, DEPENDENCIES, EVIDENCE / "pip-audit.json")
+        sbom = make_sbom(work, DEPENDENCIES, EVIDENCE / "sbom.cdx.json")
+        scan = make_scan(work, DEPENDENCIES, EVIDENCE / "pip-audit.json")
         junit = make_tests(work)
         key_id = make_signatures(digest)
-        records = [write_yaml(EVIDENCE / n, v) if n.endswith(".yaml") else write_json(EVIDENCE / n, v)
-                   for n, v in {**governance_records(), **lifecycle_records(digest)}.items()]
+        signing = make_keys()
+        records = {n: write_yaml(EVIDENCE / n, v) if n.endswith(".yaml") else write_json(EVIDENCE / n, v)
+                   for n, v in {**governance_records(), **lifecycle_records(digest)}.items()}
         write_config(key_id)
-        files: list[tuple[Path, str | None]] = [
-            (EVIDENCE / "sbom.cdx.json", None), (EVIDENCE / "pip-audit.json", None),
-            (EVIDENCE / "bandit.sarif", None), (EVIDENCE / "coverage.xml", None),
+
+        by_type = {t: producer for producer, types in PRODUCERS.items() for t in types}
+
+        def vouched(source: Path, evidence_type: str, kind: str | None = None, signer: str | None = None,
+                    out_dir: Path = ATTESTATIONS, scanned_sbom: Path | None = None) -> tuple[Path, str | None]:
+            key = signing[signer or by_type[evidence_type]]
+            return attest(source, evidence_type, key, digest, out_dir, kind, scanned_sbom), kind
+
+        record_types = {n: records_type(v) for n, v in {**governance_records(), **lifecycle_records(digest)}.items()}
+        files: Files = [
+            vouched(manifest, "release-manifest"),
+            vouched(sbom, "sbom"), vouched(scan, "vulnerability-scan", scanned_sbom=sbom),
+            vouched(EVIDENCE / "bandit.sarif", "sast"), vouched(EVIDENCE / "coverage.xml", "coverage"),
             (EVIDENCE / "artifact-signature.dsse.json", None), (EVIDENCE / "provenance.slsa.dsse.json", None),
-            *junit, *((p, None) for p in records),
+            *(vouched(path, "test-results", kind) for path, kind in junit),
+            *(vouched(path, record_types[name]) for name, path in records.items()),
+            *((approval(p, signing[p["id"]], digest, ATTESTATIONS), None) for p in PEOPLE if "approves" in p),
         ]
-        seal(HERE / f"{NAME}-{VERSION}", files, manifest)
+        seal(HERE / f"{NAME}-{VERSION}", files)
 
         # Variant: the same release built against idna 3.6, which PYSEC-2024-60 affects.
         vulnerable = work / "vulnerable"
         vulnerable.mkdir()
-        sbom = make_sbom(work, VULNERABLE_DEPENDENCIES, vulnerable / "sbom.cdx.json")
-        scan = make_scan(work, VULNERABLE_DEPENDENCIES, vulnerable / "pip-audit.json")
-        swapped = {EVIDENCE / "sbom.cdx.json": sbom, EVIDENCE / "pip-audit.json": scan}
-        seal(HERE / "variants" / "vulnerable-dependency", [(swapped.get(p, p), k) for p, k in files], manifest)
+        bad_sbom = make_sbom(work, VULNERABLE_DEPENDENCIES, vulnerable / "sbom.cdx.json")
+        bad_scan = make_scan(work, VULNERABLE_DEPENDENCIES, vulnerable / "pip-audit.json")
+        seal(HERE / "variants" / "vulnerable-dependency", swap(files, {
+            "sbom.cdx.json.dsse.json": vouched(bad_sbom, "sbom", out_dir=vulnerable)[0],
+            "pip-audit.json.dsse.json": vouched(bad_scan, "vulnerability-scan", out_dir=vulnerable,
+                                                scanned_sbom=bad_sbom)[0]}))
 
         # Variant: the security approver's CAB approval is missing.
-        approvals = yaml.safe_load((EVIDENCE / "approvals.yaml").read_text())
-        approvals["approvals"] = [a for a in approvals["approvals"] if "security" not in a["roles"]]
-        partial = write_yaml(work / "approvals.yaml", approvals)
-        seal(HERE / "variants" / "missing-security-approval",
-             [(partial if p.name == "approvals.yaml" else p, k) for p, k in files], manifest)
+        security = "approval-r.haddad.yaml.dsse.json"
+        seal(HERE / "variants" / "missing-security-approval", swap(files, {security: None}))
 
-        # Variant: the sealed bundle with one byte of its coverage report changed afterwards.
+        # Variant: ...and whoever assembles the bundle writes it in, unsigned.
+        forged = work / "approval-security.yaml"
+        write_yaml(forged, {
+            "apiVersion": "gatecheck.dev/v1", "kind": "Approval", "approver": "r.haddad@example.org",
+            "roles": ["security"], "decision": "approved", "type": "cab", "time": "2026-11-25T16:25:00Z",
+            "change_id": CHANGE_ID, "release_version": VERSION})
+        seal(HERE / "variants" / "forged-approval", swap(files, {security: None}, [(forged, None)]))
+
+        # Variant: the security approval signed with the CI job's key instead of the approver's.
+        ci_signed = work / "ci-signed"
+        ci_signed.mkdir()
+        haddad = next(p for p in PEOPLE if p["id"] == "r.haddad")
+        seal(HERE / "variants" / "approval-signed-by-ci",
+             swap(files, {security: approval(haddad, signing["ci-build"], digest, ci_signed)}))
+
+        # Variant: the vulnerability scan signed by an approver's key instead of the CI job's.
+        approver_signed = work / "approver-signed"
+        approver_signed.mkdir()
+        seal(HERE / "variants" / "scan-signed-by-approver", swap(files, {
+            "pip-audit.json.dsse.json": vouched(scan, "vulnerability-scan", signer="r.haddad",
+                                                out_dir=approver_signed, scanned_sbom=sbom)[0]}))
+
+        # Variant: the sealed bundle with one byte of its coverage attestation changed afterwards.
         tampered = HERE / "variants" / "tampered"
         shutil.copytree(HERE / f"{NAME}-{VERSION}", tampered)
-        coverage = next(p for p in (tampered / "evidence").glob("*.xml")
-                        if b"<coverage" in p.read_bytes()[:400])
+        sealed = json.loads((tampered / "manifest.json").read_text())
+        coverage = tampered / next(e["path"] for e in sealed["evidence"] if e["type"] == "coverage")
         data = bytearray(coverage.read_bytes())
-        at = data.index(b'line-rate="') + len(b'line-rate="')
-        data[at] = ord("1") if data[at] != ord("1") else ord("0")
+        at = data.index(b'"payload":"') + len(b'"payload":"') + 200
+        data[at] = ord("A") if data[at] != ord("A") else ord("B")
         coverage.write_bytes(bytes(data))
     print(f"built {HERE / f'{NAME}-{VERSION}'} and {len(list((HERE / 'variants').iterdir()))} variants")
+
+
+def records_type(record: dict) -> str:
+    """The evidence type of one of the example's records, from its kind."""
+    from gatecheck.evidence.records.models import KINDS, RECORD_TYPES
+
+    model = KINDS[record["kind"]]
+    return next(t for t, m in RECORD_TYPES.items() if m is model)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,14 @@ from helpers import run_gatecheck
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 AT = "2026-11-27T10:00:00Z"
-COMMON = ["--stage", "production", "--config", str(EXAMPLES / "gatecheck.yaml"), "--at", AT]
+CONFIG = ["--config", str(EXAMPLES / "gatecheck.yaml"), "--at", AT]
+COMMON = ["--stage", "production", *CONFIG]
 
 
-def evaluate(bundle: Path, *extra: str):
-    proc = run_gatecheck("evaluate", str(bundle), *COMMON, "--format", "json", *extra)
+def evaluate(bundle: Path, *extra: str, stage: str = "production"):
+    proc = run_gatecheck(
+        "evaluate", str(bundle), "--stage", stage, *CONFIG, "--format", "json", *extra
+    )
     report = json.loads(proc.stdout)
     return proc, report, {r["control"]: r for r in report["results"]}
 
@@ -41,6 +44,71 @@ def test_example_passes_every_enforced_control() -> None:
     assert len(results) >= 30  # the whole catalog applies to a major production release
 
 
+def test_every_example_file_is_vouched_for_by_its_producer() -> None:
+    _, report, _ = evaluate(EXAMPLES / "payments-api-1.4.0")
+    authenticity = report["authenticity"]
+    assert authenticity["required"] is True
+    producers = {e["name"]: e["producer"] for e in authenticity["evidence"]}
+    assert all(e["authenticated"] and not e["excluded"] for e in authenticity["evidence"])
+    assert producers["sbom.cdx.json.dsse.json"] == "ci-build"
+    assert producers["pip-audit.json.dsse.json"] == "ci-build"
+    assert producers["change-record.yaml.dsse.json"] == "change-system"
+    assert producers["release-manifest.yaml.dsse.json"] == "change-system"
+    assert producers["env-production.json.dsse.json"] == "sre-platform"
+    # each approval is its approver's own, with the directory's roles
+    people = {a["person"]: a["roles"] for a in authenticity["approvals"] if a["authenticated"]}
+    assert people == {
+        "s.nakamura": ["service-owner"],
+        "r.haddad": ["security"],
+        "p.moreau": ["compliance-officer"],
+        "k.obi": ["product-owner"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("variant", "file", "reason", "lost"),
+    [
+        ("forged-approval", "approval-security.yaml", "not signed", "GC-CHG-001"),
+        (
+            "approval-signed-by-ci",
+            "approval-r.haddad.yaml.dsse.json",
+            "(producer:ci-build), whom the trust policy does not authorize for approval",
+            "GC-CHG-001",
+        ),
+        (
+            "scan-signed-by-approver",
+            "pip-audit.json.dsse.json",
+            "(person:r.haddad), whom the trust policy does not authorize for vulnerability-scan",
+            "GC-ART-005",
+        ),
+    ],
+)
+def test_evidence_not_vouched_for_by_its_producer_fails_at_production(
+    variant: str, file: str, reason: str, lost: str
+) -> None:
+    proc, report, results = evaluate(EXAMPLES / "variants" / variant)
+    assert proc.returncode == 1 and report["decision"] == "fail"
+    failed = sorted(c for c, r in results.items() if r["status"] == "fail")
+    assert failed == sorted(["GC-EVD-001", lost])
+    (message,) = results["GC-EVD-001"]["messages"]
+    assert file in message and reason in message and "its facts were excluded" in message
+    (excluded,) = [e for e in report["authenticity"]["evidence"] if e["excluded"]]
+    assert excluded["name"] == file and not excluded["authenticated"]
+
+
+def test_forged_approval_counts_at_staging_but_is_reported_unauthenticated() -> None:
+    proc, report, results = evaluate(EXAMPLES / "variants" / "forged-approval", stage="staging")
+    assert proc.returncode == 0 and report["decision"] == "pass"
+    assert results["GC-EVD-001"]["status"] == "warn"
+    assert results["GC-CHG-001"]["status"] == "pass"
+    authenticity = report["authenticity"]
+    assert authenticity["required"] is False
+    (forged,) = [a for a in authenticity["approvals"] if not a["authenticated"]]
+    assert forged["claimed_approver"] == "r.haddad@example.org" and forged["identity"] is None
+    (unsigned,) = [e for e in authenticity["evidence"] if not e["authenticated"]]
+    assert unsigned["name"] == "approval-security.yaml" and not unsigned["excluded"]
+
+
 def test_vulnerable_dependency_fails_naming_the_vulnerability() -> None:
     proc, report, results = evaluate(EXAMPLES / "variants" / "vulnerable-dependency")
     assert proc.returncode == 1 and report["decision"] == "fail"
@@ -59,7 +127,7 @@ def test_missing_security_approval_fails_the_approval_control() -> None:
 def test_tampered_variant_is_an_error_naming_the_file() -> None:
     proc = run_gatecheck("evaluate", str(EXAMPLES / "variants" / "tampered"), *COMMON)
     assert proc.returncode == 2
-    assert re.search(r"evidence/[0-9a-f]{64}\.xml changed", proc.stderr)
+    assert re.search(r"evidence/[0-9a-f]{64}\.json changed", proc.stderr)
 
 
 @pytest.mark.parametrize("victim", ["manifest.json", "evidence"])
@@ -77,16 +145,37 @@ def test_one_changed_byte_anywhere_in_the_example_is_an_error(tmp_path: Path, vi
     assert (victim if victim == "manifest.json" else target.name) in proc.stderr
 
 
-def test_the_readable_evidence_is_what_the_bundle_seals() -> None:
+def test_the_bundle_seals_the_attestations_of_the_readable_evidence() -> None:
+    from gatecheck.evidence.interface import Document
+    from gatecheck.evidence.signing import attestation
+
     manifest = json.loads((EXAMPLES / "payments-api-1.4.0" / "manifest.json").read_text())
-    sources = {
-        hashlib.sha256(p.read_bytes()).hexdigest(): p.name
-        for p in (EXAMPLES / "evidence").iterdir()
+    signed = {
+        hashlib.sha256(p.read_bytes()).hexdigest(): p
+        for folder in (EXAMPLES / "attestations", EXAMPLES / "evidence")
+        for p in folder.iterdir()
     }
     for entry in manifest["evidence"]:
-        if entry["type"] == "release-manifest":
-            continue  # stored canonicalized from release-manifest.yaml
-        assert sources.get(entry["sha256"]) == entry["source_name"], entry
+        source = signed.get(entry["sha256"])
+        assert source is not None and source.name == entry["source_name"], entry
+        if entry["type"] in ("signature", "provenance"):
+            continue  # verified against params.trusted_signers (GC-ART-002 / GC-ART-007)
+        att = attestation.read(Document.from_path(source))
+        assert att is not None and att.evidence_type == entry["type"], entry
+        original = EXAMPLES / "evidence" / source.name.removesuffix(".dsse.json")
+        doc = Document.from_path(original)
+        if att.record or att.inner.name.endswith("#scanner.result"):
+            assert att.inner.json_object() == doc.structured, entry
+        elif att.inner.name.endswith("#predicate"):
+            assert att.inner.json_object() == doc.json_object(), entry  # the CycloneDX SBOM
+        else:
+            assert att.inner.raw == doc.raw, entry  # tool output, byte for byte
+
+
+def test_only_public_keys_are_shipped() -> None:
+    for key in (EXAMPLES / "keys").iterdir():
+        text = key.read_text()
+        assert text.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in text, key
 
 
 def test_example_renders_in_every_format(tmp_path: Path) -> None:

@@ -3,12 +3,15 @@ through OPA, and with a bundle the evaluated result and the evidence values it c
 
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from formats_support import EFFECTIVE, realistic
+from formats_support import EFFECTIVE, WAIVERS, realistic
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.explain import resolve_pointer
@@ -23,6 +26,30 @@ def run_gatecheck(*args: str, env: dict[str, str] | None = None) -> Result:
     """The CLI in-process (a subprocess per call would dominate this module's run time)."""
     result = CliRunner().invoke(cli, list(args), env=env, prog_name="gatecheck")
     return Result(result.exit_code, result.stdout, result.stderr)
+
+
+@functools.cache
+def unauthenticated() -> tuple[dict[str, Any], Path, Path]:
+    """(report, bundle, config) of the realistic bundle's unsigned third-party evidence at
+    production with `require_authenticated_evidence` off, so its facts count and are cited."""
+    from gatecheck.engine.backends import make_engine
+    from gatecheck.engine.config import Config
+    from gatecheck.engine.evaluate import EvaluationRequest, evaluate
+    from gatecheck.timeutil import parse_rfc3339
+
+    _, bundle, _ = realistic()
+    off = {"params": {"require_authenticated_evidence": False}}
+    settings = {"waivers": WAIVERS, "stages": {"production": off}}
+    config = Path(tempfile.mkdtemp(prefix="gatecheck-explain-")) / "gatecheck.json"
+    config.write_text(json.dumps(settings), encoding="utf-8")
+    request = EvaluationRequest(
+        bundle=bundle,
+        stage="production",
+        effective=parse_rfc3339(EFFECTIVE),
+        config=Config.model_validate(settings),
+        config_dir=config.parent,
+    )
+    return evaluate(request, make_engine("embedded")), bundle, config
 
 
 def test_explain_shows_the_controls_documentation() -> None:
@@ -44,12 +71,12 @@ def test_explain_unknown_control_suggests_close_ids() -> None:
 
 
 def test_explain_with_a_bundle_says_why_and_shows_cited_values() -> None:
-    report, bundle, _ = realistic()
+    report, bundle, config = unauthenticated()
     failed = next(r for r in report["results"] if r["control"] == "GC-ART-002")
     assert failed["status"] == "fail"
     proc = run_gatecheck(
         "explain", "GC-ART-002", "--bundle", str(bundle), "--stage", "production",
-        "--at", EFFECTIVE, "--format", "json",
+        "--config", str(config), "--at", EFFECTIVE, "--format", "json",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -64,17 +91,49 @@ def test_explain_with_a_bundle_says_why_and_shows_cited_values() -> None:
 
 
 def test_explain_text_says_why_a_control_failed_and_where() -> None:
-    report, bundle, _ = realistic()
+    report, bundle, config = unauthenticated()
     failed = next(r for r in report["results"] if r["control"] == "GC-ART-002")
     ref = failed["violations"][0]["evidence"][0]
     proc = run_gatecheck(
         "explain", "GC-ART-002", "--bundle", str(bundle), "--stage", "production",
-        "--at", EFFECTIVE,
+        "--config", str(config), "--at", EFFECTIVE,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "FAIL (fail): enforced here, and these violations were found" in proc.stdout
     assert f"{ref['path']}#{ref['pointer']}" in proc.stdout
     assert "inputs the control reads:" in proc.stdout
+
+
+def test_explain_on_the_unsigned_evidence_at_production_names_each_file() -> None:
+    report, bundle, _ = realistic()
+    failed = next(r for r in report["results"] if r["control"] == "GC-EVD-001")
+    assert failed["status"] == "fail"
+    proc = run_gatecheck(
+        "explain", "GC-EVD-001", "--bundle", str(bundle), "--stage", "production",
+        "--at", EFFECTIVE, "--format", "json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["result"]["status"] == "fail"
+    assert doc["result"]["messages"] == failed["messages"]
+    assert any(
+        "pip-audit-2-vulns-with-desc.json" in m and "not signed" in m for m in failed["messages"]
+    )
+
+
+def test_explain_on_the_example_says_which_signer_is_not_authorized() -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    proc = run_gatecheck(
+        "explain", "GC-EVD-001", "--bundle", str(examples / "variants" / "approval-signed-by-ci"),
+        "--stage", "production", "--config", str(examples / "gatecheck.yaml"),
+        "--at", "2026-11-27T10:00:00Z", "--format", "json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["result"]["status"] == "fail"
+    (message,) = doc["result"]["messages"]
+    assert "approval-r.haddad.yaml.dsse.json" in message
+    assert "producer:ci-build" in message and "not authorize for approval" in message
 
 
 def test_explain_with_a_bundle_needs_a_stage(tmp_path: Path) -> None:
