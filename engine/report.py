@@ -41,6 +41,8 @@ def build_report(
     disabled: list[str] | None = None,
     auto_approved: bool = False,
     error: str | None = None,
+    weakened: list[dict[str, Any]] | None = None,
+    config_sources: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "report_type": REPORT_TYPE,
@@ -61,4 +63,8 @@ def build_report(
         "waivers": waivers or {"applied": [], "expired": [], "unused": []},
         "disabled_controls": disabled or [],
         "error": error,
+        # What the effective policy data relaxes at this stage against the library defaults,
+        # and the files, variables and flags that supplied configuration (engine/weakening.py).
+        "weakened": weakened or [],
+        "config_sources": config_sources or [],
     }
