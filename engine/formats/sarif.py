@@ -243,10 +243,14 @@ def render(
             "policyDigest": report.get("policy_digest"),
             "engine": engine,
             "summary": report.get("summary") or {},
-            "weakened": weakened(report),
-            "configSources": config_sources(report),
-            **({"authenticity": authenticity(report)} if authenticity(report) is not None else {}),
         },
     }
+    # Newer report keys only when the report has them, so older reports render as before.
+    extra = {
+        "weakened": weakened(report),
+        "configSources": config_sources(report),
+        "authenticity": authenticity(report),
+    }
+    run["properties"].update({k: v for k, v in extra.items() if v})
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
