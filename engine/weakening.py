@@ -87,9 +87,6 @@ PARAM_DIRECTIONS: dict[str, Any] = {
     ),
     **dict.fromkeys(
         (
-            "trusted_signers",
-            "trusted_builders",
-            "trusted_masking_attestors",
             "pre_approved_templates",
             "auto_approval_classes",
             "auto_approval_risks",
@@ -121,6 +118,11 @@ PARAM_DIRECTIONS: dict[str, Any] = {
     "approver_roles": {"*": MORE},
     "identity_aliases": {"*": MORE},
 }
+
+# Trust anchors every organisation must name (the library ships none): configuring them is
+# not a weakening, and they enter the policy digest by content, so a replay under other
+# anchors is refused.
+TRUST_ANCHORS = frozenset({"trusted_signers", "trusted_builders", "trusted_masking_attestors"})
 
 _MISSING = object()
 
@@ -186,6 +188,8 @@ class Weakening:
         names = sorted(set(_param_names(self.effective, self.stage)))
         items = []
         for name in names:
+            if name in TRUST_ANCHORS:
+                continue
             value, path = _param(self.effective, name, self.stage)
             default, _ = _param(self.baseline, name, self.stage)
             if _same(value, default):

@@ -61,7 +61,6 @@ def test_library_defaults_alone_weaken_nothing(tmp_path: Path) -> None:
         ("vuln_fail_severity", "critical", "medium"),
         ("vuln_unknown_severity", "low", "critical"),
         ("license_deny", ["SSPL-1.0"], ["SSPL-1.0", "AGPL-3.0-only", "AGPL-3.0-or-later", "GPL"]),
-        ("trusted_builders", ["https://ci.example/builder"], []),
         ("pre_approved_templates", ["std-deploy"], []),
         ("provenance_require_verified", False, True),
     ],
@@ -74,6 +73,14 @@ def test_each_classified_param_is_laxer_one_way_and_unlisted_the_other(
     assert item["value"] == laxer and item["stage"] == "production"
     if stricter != item["default"]:
         assert name not in by_param(weakening(tmp_path, {"params": {name: stricter}}).params())
+
+
+def test_trust_anchors_are_configuration_not_weakening(tmp_path: Path) -> None:
+    params = {
+        "trusted_builders": ["https://ci.example/builder"],
+        "trusted_signers": [{"key_id": "ab"}],
+    }
+    assert not weakening(tmp_path, {"params": params}).params()
 
 
 def test_switches_where_false_is_laxer(tmp_path: Path) -> None:
