@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -16,6 +19,62 @@ from gatecheck.errors import GatecheckError
 
 def fail(message: str) -> None:
     click.echo(f"gatecheck: error: {' '.join(message.split())}", err=True)
+    sys.exit(2)
+
+
+class OutputClosed(Exception):  # noqa: N818 - a condition, not a programming error
+    """The reader of our output went away (EPIPE): whatever was computed was not delivered.
+
+    Not an OSError on purpose: click turns an EPIPE OSError into exit 1, a gate failure.
+    """
+
+
+@contextlib.contextmanager
+def closed_output_is_an_error() -> Iterator[None]:
+    """Re-raise a broken pipe as :class:`OutputClosed`, so it cannot end in click's exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        raise OutputClosed() from None
+
+
+def buffered_stdout() -> None:
+    """Give stdout a buffered writer when it has none (PYTHONUNBUFFERED=1, as in the image).
+
+    Unbuffered, a write that the closing reader cuts short is dropped silently (the text layer
+    ignores a partial count), so a run could exit 0 with its output lost; a buffered writer
+    retries the rest and gets the broken pipe. Line buffering keeps output as prompt.
+    """
+    stream = sys.stdout
+    if stream is None or not isinstance(getattr(stream, "buffer", None), io.RawIOBase):
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        raw = io.FileIO(stream.fileno(), "w", closefd=False)
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw),
+            encoding=stream.encoding,
+            errors=stream.errors,
+            line_buffering=True,
+        )
+
+
+def exit_output_failed(message: str | None) -> NoReturn:
+    """Exit 2 with one line: the output did not reach its reader, whatever was decided.
+
+    ``message`` None: the error was reported already, only the exit remains.
+    """
+    # Later writes and the interpreter's final flush go to /dev/null instead of failing again
+    # (which would print "Exception ignored ... BrokenPipeError" and exit 120).
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    if message is not None:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            sys.stderr.write(f"gatecheck: error: {message}\n")
+            sys.stderr.flush()
     sys.exit(2)
 
 

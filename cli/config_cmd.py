@@ -29,6 +29,7 @@ PARAMS = {
     "data": "data_files",
 }
 _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.PROMPT)
+RESOLVED_KEY = "gatecheck.resolved_settings"
 
 
 def apply_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,6 +49,7 @@ def apply_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
         if "config_file" in kwargs and ctx.get_parameter_source("config_file") in _GIVEN:
             flags["config"] = kwargs["config_file"]
         resolved = resolve(flags=flags)
+        ctx.meta[RESOLVED_KEY] = resolved  # commands name their config sources from it
         for name, setting in resolved.settings.items():
             pname = PARAMS[name]
             if pname not in kwargs or setting.source in ("flag", "default"):

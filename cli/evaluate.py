@@ -21,6 +21,7 @@ from gatecheck.cli.outputs import publish_step_summary, render_options
 
 if TYPE_CHECKING:
     from gatecheck.engine.signing import ReportSigner
+    from gatecheck.engine.weakening import Sources
 
 STAGES = ("dev", "staging", "production", "post-deploy")
 
@@ -142,6 +143,7 @@ def evaluate(
         data_files=list(data_files),
         config=config,
         config_dir=config_dir,
+        sources=_sources(config_file),
     )
     # Signing prerequisites (key, passphrase, identity token) fail before the evaluation.
     signer = _signer(report_path, vsa_path, sign_key, sign_key_passphrase_env, sign_method)
@@ -162,6 +164,33 @@ def evaluate(
     if report["decision"] == "error":
         click.echo(f"gatecheck: error: {report['error']}", err=True)
     sys.exit(DECISION_EXIT[report["decision"]])
+
+
+def _sources(config_file: Path | None) -> Sources:
+    """How the config file, --data and --policy reached this run, as the report names them."""
+    from gatecheck.cli.config_cmd import RESOLVED_KEY
+    from gatecheck.engine.weakening import Sources
+
+    resolved = click.get_current_context().meta.get(RESOLVED_KEY)
+    if resolved is None:
+        return Sources(config_file=config_file)
+
+    def via(name: str, flag: str) -> str:
+        source = resolved.settings[name].source
+        if source.startswith("file "):
+            return f"{name} in config {source[5:]}"
+        return source if source.startswith("env ") else flag
+
+    config_via = {
+        "flag --config": "--config",
+        "env GATECHECK_CONFIG": "env GATECHECK_CONFIG",
+    }.get(resolved.config_source, resolved.config_source)
+    return Sources(
+        config_file=config_file,
+        config_via=config_via,
+        data_via=via("data", "--data"),
+        policy_via=via("policy", "--policy"),
+    )
 
 
 def _signer(

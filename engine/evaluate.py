@@ -13,6 +13,7 @@ from gatecheck.engine.authenticity import REQUIRE_PARAM, Authenticator, stage_pa
 from gatecheck.engine.config import Config
 from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.policy import PolicySet, load_policy_set
+from gatecheck.engine.weakening import Sources, Weakening
 from gatecheck.errors import ConfigError, GatecheckError
 from gatecheck.timeutil import format_rfc3339, now_utc
 
@@ -26,6 +27,8 @@ class EvaluationRequest:
     data_files: list[Path] = field(default_factory=list)
     config: Config = field(default_factory=Config)
     config_dir: Path = field(default_factory=Path.cwd)
+    sources: Sources = field(default_factory=Sources)
+    """Where the config and data came from, named in the report's ``weakened`` items."""
 
 
 @dataclass
@@ -81,6 +84,9 @@ def evaluate(
         t = time.perf_counter()
         policies = load_policies(request)
         context["policy"] = {"digest": policies.digest, "files": policies.files}
+        weakening = Weakening.of(policies, request)
+        context["config_sources"] = weakening.config_sources
+        context["weakened"] = weakening.params()
         pending = engine.start(policies, REPORT_QUERY)  # compiles while evidence is read
         t = mark("policies", t)
         with contextlib.ExitStack() as cleanup:
@@ -112,6 +118,8 @@ def evaluate(
         book = WaiverBook.at(request.config.waivers, effective, input_doc["release"])
         rollback = policies.data.get("gatecheck", {}).get("config", {}).get("rollback_controls", [])
         outcome = decide(raw, stage=request.stage, waivers=book, rollback_controls=rollback)
+        context["weakened"] = weakening.enforcement(raw["controls"]) + context["weakened"]
+        weakening.require_enforced(raw["controls"])
         report = build_report(
             decision=outcome.decision,
             created_at=format_rfc3339(now_utc()),

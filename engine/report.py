@@ -42,6 +42,8 @@ def build_report(
     auto_approved: bool = False,
     authenticity: dict[str, Any] | None = None,
     error: str | None = None,
+    weakened: list[dict[str, Any]] | None = None,
+    config_sources: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "report_type": REPORT_TYPE,
@@ -63,4 +65,8 @@ def build_report(
         "disabled_controls": disabled or [],
         "authenticity": authenticity,
         "error": error,
+        # What the effective policy data relaxes at this stage against the library defaults,
+        # and the files, variables and flags that supplied configuration (engine/weakening.py).
+        "weakened": weakened or [],
+        "config_sources": config_sources or [],
     }

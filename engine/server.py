@@ -3,9 +3,13 @@
 gatecheck must know the server evaluates the same policy set it would evaluate locally:
 - ``bundle`` mode (default, for OPA fleets): the server must have loaded a bundle whose
   ``.manifest`` revision equals the local policy digest (``gatecheck policy build`` writes
-  such a bundle); otherwise gatecheck refuses.
-- ``upload`` mode (a dedicated server): gatecheck uploads every module and the data, then
-  evaluates.
+  such a bundle); otherwise gatecheck refuses. The revision is read from the provenance of the
+  very answer used, so a bundle swapped between a check and the query cannot slip through.
+- ``upload`` mode (a dedicated server): gatecheck makes the server's ``gatecheck/`` policies
+  exactly the local modules (stale ones deleted) and uploads the data, then evaluates.
+
+Every query asks for ``strict-builtin-errors``: without it OPA's REST API drops a builtin error
+(an unparseable timestamp in evidence) and answers as if the rule were simply undefined.
 """
 
 from __future__ import annotations
@@ -14,10 +18,36 @@ from typing import Any
 from urllib.parse import urlparse
 
 from gatecheck.engine.interface import DEFAULT_TIMEOUT_S, Engine, EngineInfo, RegoTestResult
-from gatecheck.engine.policy import PolicySet
+from gatecheck.engine.policy import PolicyFile, PolicySet, package_of
 from gatecheck.errors import EngineError
 
 POLICY_ID_PREFIX = "gatecheck"
+# Query parameters of OPA's data API (values are case-insensitive booleans).
+STRICT = {"strict-builtin-errors": "true", "provenance": "true"}
+# An undefined document outside the library: asking for it costs nothing and the answer's
+# provenance carries OPA's version.
+PROBE_PATH = "gatecheck_engine_probe"
+
+
+def _opa_error(exc: Exception) -> str:
+    """OPA's own error text from a failed request (the HTTP status line says nothing)."""
+    response = getattr(exc, "response", None)
+    try:
+        body = response.json() if response is not None else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        errors = body.get("errors") or []
+        first = errors[0] if errors and isinstance(errors[0], dict) else body
+        return f"OPA {first.get('code', 'error')}: {first.get('message', '')}"
+    return str(exc)
+
+
+def _upload_rank(module: PolicyFile) -> int:
+    package = package_of(module)
+    if package == "gatecheck.main":
+        return 2
+    return 1 if package.startswith("gatecheck.controls.") else 0
 
 
 class ServerEngine(Engine):
@@ -50,43 +80,67 @@ class ServerEngine(Engine):
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - every client failure is an engine error
             raise EngineError(
-                f"OPA server {self.url}: {what} failed ({' '.join(str(exc).split())[:300]})"
+                f"OPA server {self.url}: {what} failed ({' '.join(_opa_error(exc).split())[:300]})"
             ) from None
 
     def info(self) -> EngineInfo:
+        # /v1/status needs OPA's status plugin, which a plain `opa run --server` lacks.
         client = self._client()
-        status = self._call("status", client.get_status) or {}
-        version = ""
-        if isinstance(status, dict):
-            version = str((status.get("labels") or {}).get("version", ""))
+        answer = self._call("version probe", client.query_rule, {}, PROBE_PATH, None, STRICT)
+        provenance = answer.get("provenance") if isinstance(answer, dict) else None
+        version = str((provenance or {}).get("version", "")) if isinstance(provenance, dict) else ""
         return EngineInfo("server", version or "unknown", self.url)
 
-    def _loaded_revisions(self, client: Any) -> dict[str, str]:
-        bundles = self._call("reading loaded bundles", client.get_data, "system/bundles") or {}
-        result = bundles.get("result", bundles) if isinstance(bundles, dict) else {}
-        revisions = {}
-        for name, entry in (result or {}).items():
-            if isinstance(entry, dict):
-                revisions[name] = str((entry.get("manifest") or {}).get("revision", ""))
-        return revisions
-
-    def _prepare(self, client: Any, policies: PolicySet) -> None:
-        if self.mode == "upload":
-            for module in policies.modules:
-                self._call(
-                    f"uploading {module.path}",
+    def _upload(self, client: Any, policies: PolicySet) -> None:
+        wanted = {f"{POLICY_ID_PREFIX}/{m.path}": m.text for m in policies.modules}
+        order = {f"{POLICY_ID_PREFIX}/{m.path}": _upload_rank(m) for m in policies.modules}
+        loaded = self._call("listing policies", client.get_policies_list) or []
+        # A module left by an earlier upload would still be evaluated with the new set.
+        stale = [p for p in loaded if str(p).startswith(f"{POLICY_ID_PREFIX}/") and p not in wanted]
+        steps: list[tuple[str, Any, tuple[Any, ...]]] = [
+            (f"deleting {p}", client.delete_policy, (p,)) for p in stale
+        ]
+        # OPA compiles every module on each upload (an unchanged one costs nothing), so a
+        # module calling a function not yet uploaded is refused: helper packages first, then
+        # controls, then main; whatever failed is retried while the previous round progressed.
+        for policy_id in sorted(wanted, key=lambda p: (order[p], p)):
+            steps.append(
+                (
+                    f"uploading {policy_id}",
                     client.update_policy_from_string,
-                    module.text,
-                    f"{POLICY_ID_PREFIX}/{module.path}",
+                    # rego_compat off: the client would retry a refused module as v0 Rego.
+                    (wanted[policy_id], policy_id, False),
                 )
-            self._call(
-                "uploading data",
-                client.update_or_create_data,
-                policies.data.get("gatecheck", {}),
-                "gatecheck",
             )
-            return
-        revisions = self._loaded_revisions(client)
+        while steps:
+            failed = []
+            for what, fn, args in steps:
+                try:
+                    fn(*args)
+                except Exception as exc:  # noqa: BLE001 - retried, then reported below
+                    failed.append((what, fn, args, exc))
+            if len(failed) == len(steps):
+                what, _fn, _args, exc = failed[0]
+                raise EngineError(
+                    f"OPA server {self.url}: {what} failed "
+                    f"({' '.join(_opa_error(exc).split())[:300]})"
+                )
+            steps = [(what, fn, args) for what, fn, args, _exc in failed]
+        self._call(
+            "uploading data",
+            client.update_or_create_data,
+            policies.data.get("gatecheck", {}),
+            "gatecheck",
+        )
+
+    def _check_revision(self, answer: dict[str, Any], policies: PolicySet) -> None:
+        provenance = answer.get("provenance") or {}
+        bundles = provenance.get("bundles") if isinstance(provenance, dict) else None
+        revisions = {
+            str(name): str((entry or {}).get("revision", ""))
+            for name, entry in (bundles or {}).items()
+            if isinstance(entry, dict)
+        }
         if policies.digest not in revisions.values():
             loaded = ", ".join(f"{n}={r or '(none)'}" for n, r in revisions.items()) or "none"
             raise EngineError(
@@ -97,9 +151,16 @@ class ServerEngine(Engine):
 
     def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
         client = self._client()
-        self._prepare(client, policies)
-        answer = self._call("query", client.query_rule, input_doc, path.replace(".", "/"))
-        if not isinstance(answer, dict) or "result" not in answer:
+        if self.mode == "upload":
+            self._upload(client, policies)
+        answer = self._call(
+            "query", client.query_rule, input_doc, path.replace(".", "/"), None, STRICT
+        )
+        if not isinstance(answer, dict):
+            raise EngineError(f"OPA server {self.url}: malformed answer to data.{path}")
+        if self.mode == "bundle":
+            self._check_revision(answer, policies)
+        if "result" not in answer:
             raise EngineError(f"OPA server {self.url}: data.{path} is undefined")
         return answer["result"]
 

@@ -1,7 +1,9 @@
 """Signing reports: a DSSE envelope with a key (offline), or a Sigstore bundle (keyless).
 
-Key signing uses :mod:`gatecheck.evidence.signing.dsse` over the canonical in-toto Statement
-(``engine/attestation.py``); the file written is the envelope as canonical JSON plus a newline.
+Key signing makes a DSSE envelope over the canonical in-toto Statement
+(``engine/attestation.py``) with one signature in the single form report verification accepts
+(``engine/report_signatures.py``: DER low-S for ECDSA) and ``keyid`` the key id; the file
+written is the envelope as canonical JSON plus a newline.
 Ed25519 is the default key type, ECDSA P-256 the alternative (``gatecheck keys generate``).
 
 Keyless signing uses sigstore-python: an OIDC identity token from ``SIGSTORE_ID_TOKEN`` or
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gatecheck.digest import canonical_json
+from gatecheck.engine import report_signatures
 from gatecheck.engine.attestation import PAYLOAD_TYPE
 from gatecheck.errors import ReportError
 from gatecheck.evidence.signing import dsse
@@ -100,9 +103,14 @@ class KeySigner(ReportSigner):
         signed = []
         for payload in payloads:
             try:
-                envelope = dsse.sign(payload, PAYLOAD_TYPE, self.key, keyid=self.key_id)
+                sig = report_signatures.sign(self.key, dsse.pae(PAYLOAD_TYPE, payload))
             except (TypeError, ValueError) as exc:
                 raise SigningError(f"signing with key {self.key_id} failed ({exc})") from None
+            envelope = dsse.Envelope(
+                payload_type=PAYLOAD_TYPE,
+                payload=payload,
+                signatures=(dsse.Signature(sig=sig, keyid=self.key_id),),
+            )
             signed.append(envelope_bytes(envelope))
         return signed
 

@@ -3,11 +3,11 @@
 A report file is one of:
 
 - a DSSE envelope signed with a key (``evaluate --sign-key``), verified against the public
-  keys given. The envelope must be in the canonical form gatecheck writes (sorted keys, no
-  whitespace, standard padded base64, at most one trailing newline) and every signature's
-  ``keyid`` must be empty or the id of the key that verified it. DSSE leaves the JSON framing,
-  base64 spelling and ``keyid`` unsigned; these rules make every byte of the file matter, so
-  a report file cannot be altered in any way and still verify;
+  keys given. DSSE leaves the JSON framing, base64 spelling, ``keyid`` and signature encoding
+  unsigned, so only the bytes gatecheck writes verify: canonical JSON (sorted keys, no
+  whitespace, standard padded base64, one trailing newline), each signature in the one form of
+  ``engine/report_signatures.py`` (DER low-S ECDSA, 64-byte Ed25519), its ``keyid`` the id of
+  the key that verifies it, no key's signature twice. No byte can change and still verify;
 - a Sigstore bundle (``evaluate --sign sigstore``), verified with sigstore-python against a
   trusted root (default: the public-good root shipped with sigstore-python), a certificate
   identity and its OIDC issuer. Certificates are judged at the transparency-log time;
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from gatecheck.digest import canonical_json
+from gatecheck.engine import report_signatures
 from gatecheck.engine.attestation import (
     BUNDLE_SUBJECT,
     PAYLOAD_TYPE,
@@ -244,17 +245,21 @@ def _strict_b64(text: str, what: str) -> bytes:
 def verify_envelope(
     raw: bytes, keys: Sequence[PublicKey], *, name: str = "report"
 ) -> tuple[str, bytes, list[str]]:
-    """(payloadType, payload, signer descriptions) of a key-signed envelope file."""
+    """(payloadType, payload, signer descriptions) of a key-signed envelope file.
+
+    Only the bytes gatecheck writes verify: canonical JSON and one newline, canonical base64,
+    each signature in the one form of ``engine/report_signatures.py``, its ``keyid`` the id of
+    the trusted key that verifies it, and no key's signature listed twice.
+    """
     if not keys:
         raise ReportError("no public key given to verify the envelope with")
     document = _load_json(raw, name)
     if not isinstance(document, dict) or kind_of(document) != "dsse":
         raise VerificationFailure(f"{name}: not a DSSE envelope")
-    body = raw[:-1] if raw.endswith(b"\n") else raw
-    if body != canonical_json(document):
+    if raw != canonical_json(document) + b"\n":
         raise VerificationFailure(
-            f"{name}: the envelope is not in canonical form (sorted keys, no whitespace, at most "
-            "one trailing newline): it was changed after signing"
+            f"{name}: the envelope is not in the canonical form gatecheck writes (sorted keys, "
+            "no whitespace, one trailing newline): it was changed after signing"
         )
     extra = sorted(set(document) - _ENVELOPE_KEYS)
     if extra or not set(document) >= _ENVELOPE_KEYS:
@@ -270,6 +275,7 @@ def verify_envelope(
     trusted = {key_id(k): k for k in keys}
     signers: list[str] = []
     message = envelope.pae()
+    seen: set[str] = set()
     for index, (entry, signature) in enumerate(
         zip(document["signatures"], envelope.signatures, strict=True)
     ):
@@ -278,29 +284,45 @@ def verify_envelope(
         if unexpected:
             raise VerificationFailure(f"{where} has unexpected fields {unexpected}")
         _strict_b64(entry["sig"], f"{where}/sig")
-        hint = entry.get("keyid") or ""
-        verified_by = next(
-            (
-                kid
-                for kid, key in sorted(trusted.items(), key=lambda kv: kv[0] != hint)
-                if dsse.verify_message(key, message, signature.sig)
-            ),
-            None,
-        )
-        if verified_by is None:
-            given = ", ".join(sorted(trusted))
+        verified_by = _verify_signature(entry.get("keyid"), signature.sig, message, trusted, where)
+        if verified_by in seen:
             raise VerificationFailure(
-                f"{where}: the signature does not verify with the trusted key(s) {given}: it was "
-                "made with another (untrusted) key, or the envelope was changed after signing"
-                + (f" (its keyid says {hint})" if hint and hint not in trusted else "")
+                f"{where}: a second signature by key {verified_by}: a signature is listed once"
             )
-        if hint and hint != verified_by:
-            raise VerificationFailure(
-                f"{where}: keyid {hint!r} does not name the key that verified the signature "
-                f"({verified_by})"
-            )
+        seen.add(verified_by)
         signers.append(f"key {verified_by} ({key_type(trusted[verified_by])})")
     return envelope.payload_type, envelope.payload, signers
+
+
+def _verify_signature(
+    hint: Any, sig: bytes, message: bytes, trusted: Mapping[str, PublicKey], where: str
+) -> str:
+    """The id of the trusted key named by ``hint`` that verifies ``sig`` in gatecheck's form."""
+    if not hint:
+        raise VerificationFailure(
+            f"{where}: the keyid is missing or empty; gatecheck writes the signing key's id there"
+        )
+    key = trusted.get(hint)
+    if key is not None and report_signatures.verify(key, message, sig):
+        return hint
+    # Only to say why: the trusted key, if any, that the signature belongs to.
+    other = next(
+        (kid for kid, k in sorted(trusted.items()) if report_signatures.verify(k, message, sig)),
+        None,
+    )
+    if other is not None:
+        raise VerificationFailure(
+            f"{where}: keyid {hint!r} does not name the key that verified the signature ({other})"
+        )
+    problem = report_signatures.form_problem(key, sig) if key is not None else None
+    if problem:
+        raise VerificationFailure(f"{where}: {problem}; it was re-encoded after signing")
+    given = ", ".join(sorted(trusted))
+    raise VerificationFailure(
+        f"{where}: the signature does not verify with the trusted key(s) {given}: it was made "
+        "with another (untrusted) key, or the envelope was changed after signing"
+        + (f" (its keyid says {hint})" if hint not in trusted else "")
+    )
 
 
 # -- Sigstore bundles ----------------------------------------------------------------------

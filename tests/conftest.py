@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import cyclonedx_py_command
+from opa_support import opa_server
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +40,10 @@ def cyclonedx_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env={**os.environ, "SOURCE_DATE_EPOCH": "1764000000"},
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def opa_upload_server() -> Iterator[str]:
+    """One ``opa run --server`` for the session's upload-mode tests (skips without OPA)."""
+    with opa_server() as url:
+        yield url

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import run_gatecheck
+from opa_support import opa_binary, opa_server, require_opa
 
 from gatecheck.engine.backends import make_engine
 from gatecheck.engine.embedded import EmbeddedEngine
-from gatecheck.engine.interface import REPORT_QUERY
+from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.opa_bundle import write_opa_bundle
 from gatecheck.engine.policy import load_policy_set
 from gatecheck.errors import EngineError, PolicyError, UsageError
@@ -35,11 +36,12 @@ INPUT = {
 BUILTIN = load_policy_set(include_tests=True)
 
 
-def available_engines() -> list[str]:
-    engines = ["embedded"]
-    if shutil.which("opa"):
-        engines.append("opa")
-    return engines
+ORG_CONTROL = (
+    "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
+    'info := {{"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
+    ' "stages": {{"production": "fail"}}}}\n\n'
+    'deny contains {{"msg": "org"}} if {{\n\t{body}\n}}\n'
+)
 
 
 @pytest.mark.parametrize(
@@ -168,40 +170,117 @@ def test_policy_build_writes_an_opa_bundle_with_the_digest_as_revision(tmp_path:
 
 
 @pytest.mark.opa_binary
-@pytest.mark.skipif(shutil.which("opa") is None, reason="the OPA binary is not on PATH")
 def test_opa_binary_runs_the_builtin_tests() -> None:
+    require_opa()
     results = make_engine("opa").run_tests(BUILTIN)
     assert results and all(r.status == "pass" for r in results), [
         r for r in results if r.status != "pass"
     ]
 
 
-@pytest.mark.skipif(
-    len(available_engines()) < 2,
-    reason="only the embedded engine is available here "
-    "(install the OPA binary to compare backends)",
-)
-def test_all_available_backends_give_identical_reports() -> None:
+@pytest.mark.opa_binary
+def test_opa_binary_reports_its_version() -> None:
+    path = require_opa()
+    info = make_engine("opa").info()
+    assert (info.backend, info.detail) == ("opa", path)
+    assert info.opa_version[0].isdigit()
+
+
+@pytest.fixture(scope="module")
+def bundle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``opa run --server`` serving ``gatecheck policy build`` output (bundle mode)."""
+    require_opa()
+    bundle = tmp_path_factory.mktemp("opa-bundle") / "policies.tar.gz"
+    proc = run_gatecheck("policy", "build", "-o", str(bundle))
+    assert proc.returncode == 0, proc.stderr
+    with opa_server(bundle) as url:
+        yield url
+
+
+def all_backends(upload_url: str, bundle_url: str) -> dict[str, Engine]:
+    return {
+        "embedded": EmbeddedEngine(),
+        "opa": make_engine("opa"),
+        "server-upload": make_engine("server", opa_url=upload_url, server_mode="upload"),
+        "server-bundle": make_engine("server", opa_url=bundle_url, server_mode="bundle"),
+    }
+
+
+@pytest.mark.opa_binary
+@pytest.mark.opa_server
+def test_all_backends_give_identical_reports(opa_upload_server: str, bundle_server: str) -> None:
     policies = load_policy_set()
-    answers = [
-        make_engine(name).evaluate(policies, INPUT, REPORT_QUERY) for name in available_engines()
-    ]
-    assert all(a == answers[0] for a in answers)
+    answers = {
+        name: engine.evaluate(policies, INPUT, REPORT_QUERY)
+        for name, engine in all_backends(opa_upload_server, bundle_server).items()
+    }
+    assert answers["embedded"]["controls"], "the library evaluated to no controls"
+    for name, answer in answers.items():
+        assert answer == answers["embedded"], f"{name} differs from embedded"
 
 
 @pytest.mark.opa_server
-@pytest.mark.skipif(
-    not os.environ.get("GATECHECK_TEST_OPA_URL"),
-    reason="no OPA server to test against (set GATECHECK_TEST_OPA_URL)",
-)
-def test_server_engine_upload_mode_matches_embedded() -> None:
-    policies = load_policy_set()
-    server = make_engine(
-        "server", opa_url=os.environ["GATECHECK_TEST_OPA_URL"], server_mode="upload"
+def test_server_engine_reports_the_servers_opa_version(opa_upload_server: str) -> None:
+    info = make_engine("server", opa_url=opa_upload_server, server_mode="upload").info()
+    assert info.backend == "server" and info.detail == opa_upload_server
+    assert info.opa_version == make_engine("opa").info().opa_version
+
+
+@pytest.mark.opa_server
+def test_bundle_mode_refuses_a_server_serving_another_revision(
+    bundle_server: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "thresholds.json"
+    data.write_text(json.dumps({"gatecheck": {"config": {"params": {"coverage_min": 0.5}}}}))
+    other = load_policy_set(data_paths=[data])
+    engine = make_engine("server", opa_url=bundle_server, server_mode="bundle")
+    with pytest.raises(EngineError, match=f"need bundle revision {other.digest}"):
+        engine.evaluate(other, INPUT, REPORT_QUERY)
+
+
+@pytest.mark.opa_server
+def test_bundle_mode_refuses_a_server_without_the_bundle(opa_upload_server: str) -> None:
+    engine = make_engine("server", opa_url=opa_upload_server, server_mode="bundle")
+    with pytest.raises(EngineError, match="does not serve this policy set"):
+        engine.evaluate(load_policy_set(), INPUT, REPORT_QUERY)
+
+
+@pytest.mark.opa_server
+def test_upload_mode_removes_modules_of_an_earlier_upload(
+    opa_upload_server: str, tmp_path: Path
+) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "extra.rego").write_text(ORG_CONTROL.format(body="true"))
+    engine = make_engine("server", opa_url=opa_upload_server, server_mode="upload")
+    with_org = engine.evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
+    assert "ORG-1" in [c["id"] for c in with_org["controls"]]
+    # The same server, now given the library alone, must not still evaluate ORG-1.
+    alone = engine.evaluate(load_policy_set(), INPUT, REPORT_QUERY)
+    assert alone == EmbeddedEngine().evaluate(load_policy_set(), INPUT, REPORT_QUERY)
+
+
+def test_builtin_error_is_an_engine_error_on_every_backend(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Strict builtin errors everywhere: the server's REST API drops them unless asked."""
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "bad.rego").write_text(
+        ORG_CONTROL.format(body="time.parse_rfc3339_ns(input.release.version) > 0")
     )
-    assert server.evaluate(policies, INPUT, REPORT_QUERY) == EmbeddedEngine().evaluate(
-        policies, INPUT, REPORT_QUERY
-    )
+    policies = load_policy_set([org])
+    engines: dict[str, Engine] = {"embedded": EmbeddedEngine()}
+    if opa_binary():
+        upload_url = request.getfixturevalue("opa_upload_server")
+        engines["opa"] = make_engine("opa")
+        engines["server"] = make_engine("server", opa_url=upload_url, server_mode="upload")
+    for name, engine in engines.items():
+        with pytest.raises(EngineError, match="parse_rfc3339_ns") as raised:
+            engine.evaluate(policies, INPUT, REPORT_QUERY)
+        assert "1.4.0" in str(raised.value), name
+    if not opa_binary():
+        require_opa()  # reports the skip of the other backends
 
 
 def test_server_engine_refuses_an_unreachable_server() -> None:

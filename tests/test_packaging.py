@@ -68,3 +68,10 @@ def test_ci_runs_the_readme_quick_start_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     for command in commands:
         assert command in ci
+
+
+def test_ci_quick_start_evaluation_runs_before_the_opa_binary_is_on_path() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    evaluation = next(i for i, line in enumerate(ci) if "gatecheck evaluate examples/" in line)
+    on_path = next(i for i, line in enumerate(ci) if line.startswith('export PATH="$OPA_DIR'))
+    assert evaluation < on_path

@@ -14,6 +14,7 @@ import jwt
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from helpers import make_bundle
 from securesystemslib.dsse import Envelope as SslibEnvelope
 from securesystemslib.exceptions import VerificationError as SslibVerificationError
@@ -21,9 +22,10 @@ from securesystemslib.signer import CryptoSigner, SSlibKey
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.attestation import PAYLOAD_TYPE, report_payload
+from gatecheck.engine.report_signatures import CURVE_ORDERS
 from gatecheck.engine.signing import KeySigner, SigningError, load_signing_key
 from gatecheck.engine.verification import VerificationFailure, check_statement, verify_envelope
-from gatecheck.evidence.signing.keys import key_id, load_public_key
+from gatecheck.evidence.signing.keys import PrivateKey, key_id, load_public_key
 
 DIGEST = "sha256:" + "5a" * 32
 REPORT = {
@@ -124,6 +126,20 @@ def test_securesystemslib_verifies_a_gatecheck_envelope_and_rejects_a_changed_on
         SslibEnvelope.from_dict(tampered).verify([sslib_key], 1)
 
 
+def _sslib_signed(private: PrivateKey) -> tuple[bytes, bytes]:
+    """(file bytes in gatecheck's form, signature) of an envelope securesystemslib signed."""
+    public = private.public_key()
+    sslib_signer = CryptoSigner(private, SSlibKey.from_crypto(public, keyid=key_id(public)))
+    envelope = SslibEnvelope(
+        payload=report_payload(REPORT), payload_type=PAYLOAD_TYPE, signatures={}
+    )
+    envelope.sign(sslib_signer)
+    # gatecheck reads report envelopes in the form it writes: canonical JSON plus a newline.
+    document = envelope.to_dict()
+    raw = json.dumps(document, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    return raw, base64.b64decode(document["signatures"][0]["sig"])
+
+
 @pytest.mark.parametrize("key_type", ["ed25519", "ecdsa-p256"])
 def test_gatecheck_verifies_an_envelope_securesystemslib_signed(
     tmp_path: Path, key_type: str
@@ -134,13 +150,13 @@ def test_gatecheck_verifies_an_envelope_securesystemslib_signed(
         else ec.generate_private_key(ec.SECP256R1())
     )
     public = private.public_key()
-    sslib_signer = CryptoSigner(private, SSlibKey.from_crypto(public, keyid=key_id(public)))
-    envelope = SslibEnvelope(
-        payload=report_payload(REPORT), payload_type=PAYLOAD_TYPE, signatures={}
+    # securesystemslib signs ECDSA with cryptography, whose s is high half the time: such a
+    # signature is a form gatecheck never writes (see the next test), so take a low-S one.
+    raw = (
+        _sslib_signed(private)[0]
+        if isinstance(private, ed25519.Ed25519PrivateKey)
+        else _sslib_signed_ecdsa(private, high_s=False)
     )
-    envelope.sign(sslib_signer)
-    # gatecheck reads report envelopes in canonical JSON form only (every byte is covered).
-    raw = json.dumps(envelope.to_dict(), sort_keys=True, separators=(",", ":")).encode()
 
     payload_type, payload, signers = verify_envelope(raw, [public])
     assert signers == [f"key {key_id(public)} ({key_type})"]
@@ -150,9 +166,39 @@ def test_gatecheck_verifies_an_envelope_securesystemslib_signed(
     other = ed25519.Ed25519PrivateKey.generate().public_key()
     with pytest.raises(VerificationFailure, match="does not verify with the trusted key"):
         verify_envelope(raw, [other])
-    pretty = json.dumps(envelope.to_dict(), indent=2).encode()
-    with pytest.raises(VerificationFailure, match="not in canonical form"):
-        verify_envelope(pretty, [public])
+    pretty = json.dumps(json.loads(raw), indent=2).encode()
+    for variant in (pretty, raw[:-1]):
+        with pytest.raises(VerificationFailure, match="not in the canonical form"):
+            verify_envelope(variant, [public])
+
+
+def _is_high_s(der: bytes) -> bool:
+    return decode_dss_signature(der)[1] > CURVE_ORDERS["secp256r1"] // 2
+
+
+def _sslib_signed_ecdsa(private: ec.EllipticCurvePrivateKey, *, high_s: bool) -> bytes:
+    """An envelope securesystemslib signed whose s is in the half asked for (each try: 1/2)."""
+    for _ in range(64):
+        raw, sig = _sslib_signed(private)
+        if _is_high_s(sig) == high_s:
+            return raw
+    raise AssertionError(f"64 securesystemslib signatures, none with high_s={high_s}")
+
+
+def test_securesystemslib_high_s_ecdsa_envelope_is_rejected_and_gatecheck_signs_low_s() -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    raw = _sslib_signed_ecdsa(private, high_s=True)
+    with pytest.raises(VerificationFailure, match=r"high S value \(s > n/2\)"):
+        verify_envelope(raw, [private.public_key()])
+    # gatecheck's own signatures are low-S every time (each 50% likely high before normalizing).
+    signer = KeySigner(private)
+    for _ in range(32):
+        (signed,) = signer.sign([report_payload(REPORT)])
+        sig = base64.b64decode(json.loads(signed)["signatures"][0]["sig"])
+        assert not _is_high_s(sig)
+        assert verify_envelope(signed, [private.public_key()])[2] == [
+            f"key {key_id(private)} (ecdsa-p256)"
+        ]
 
 
 # -- keyless ---------------------------------------------------------------------------------

@@ -96,3 +96,112 @@ def one_line(text: object) -> str:
     control characters such as terminal escape sequences shown as ``\\xNN``."""
     collapsed = " ".join(str(text).split())
     return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", collapsed)
+
+
+# Weakening and authenticity: optional report keys (older reports lack them; render nothing).
+
+
+def weakened(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for w in report.get("weakened") or [] if isinstance(w, dict)]
+
+
+def config_sources(report: dict[str, Any]) -> list[str]:
+    return [str(s) for s in report.get("config_sources") or []]
+
+
+def value_text(value: Any, limit: int = 80) -> str:
+    """A parameter value as compact JSON, cut at ``limit`` characters."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def weakened_title(report: dict[str, Any]) -> str:
+    items = weakened(report)
+    laxer = sum(1 for w in items if w.get("direction") == "laxer")
+    counts = [f"{laxer} laxer"] if laxer else []
+    counts += [f"{len(items) - laxer} changed"] if len(items) > laxer else []
+    stage = report.get("stage")
+    return f"policy weakened at {stage} against the library defaults: {', '.join(counts)}"
+
+
+def weakened_subject(item: dict[str, Any]) -> str:
+    if item.get("kind") == "enforcement":
+        return f"{item.get('control')} enforcement"
+    return f"param {item.get('param')}"
+
+
+def weakened_line(item: dict[str, Any], limit: int = 80) -> str:
+    """One item as one line: what, effective and default value, direction, where from."""
+    if item.get("kind") == "enforcement":
+        values = f"{item.get('value')} (default {item.get('default')})"
+    else:
+        values = (
+            f"{value_text(item.get('value'), limit)} "
+            f"(default {value_text(item.get('default'), limit)})"
+        )
+    return one_line(
+        f"{weakened_subject(item)} {values} {item.get('direction')}, from {item.get('source')}"
+    )
+
+
+def authenticity(report: dict[str, Any]) -> dict[str, Any] | None:
+    value = report.get("authenticity")
+    return value if isinstance(value, dict) else None
+
+
+def auth_evidence(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in (authenticity(report) or {}).get("evidence") or [] if isinstance(e, dict)]
+
+
+def auth_approvals(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in (authenticity(report) or {}).get("approvals") or [] if isinstance(a, dict)]
+
+
+def authenticity_summary(report: dict[str, Any]) -> str:
+    files = auth_evidence(report)
+    done = sum(1 for e in files if e.get("authenticated") is True)
+    required = (authenticity(report) or {}).get("required")
+    at = report.get("stage")
+    need = f"required at {at}" if required else f"not required at {at}"
+    excluded = sum(1 for e in files if e.get("excluded"))
+    dropped = f"; facts of {excluded} excluded" if excluded else ""
+    return f"{done} of {len(files)} evidence files authenticated ({need}{dropped})"
+
+
+def evidence_label(item: dict[str, Any]) -> str:
+    extra = " ".join(str(item[k]) for k in ("type", "name") if item.get(k))
+    return f"{item.get('path')} ({extra})" if extra else str(item.get("path"))
+
+
+def vouched_by(item: dict[str, Any], short: bool = False) -> str:
+    """Who vouched for an evidence file or approval, or why nobody did."""
+    if item.get("authenticated") is not True:
+        reason = item.get("reason")
+        text = "unauthenticated" + (f": {reason}" if reason else "")
+        return text + ("; facts excluded" if item.get("excluded") else "")
+    identity = short_identity(item.get("identity")) if short else item.get("identity")
+    who = item.get("producer") or item.get("person") or "authenticated"
+    return f"{who} ({identity})" if identity else str(who)
+
+
+def short_identity(identity: Any) -> str | None:
+    """``key:<64 hex>`` cut to 16 hex digits for one-line output; others unchanged."""
+    if not identity:
+        return None
+    text = str(identity)
+    if text.startswith("key:") and len(text) > 20:
+        return text[:20] + "..."
+    return text
+
+
+def approval_line(item: dict[str, Any], short: bool = False) -> str:
+    roles = ", ".join(str(r) for r in item.get("roles") or []) or "no directory role"
+    person = item.get("person") or "unknown person"
+    head = f"{item.get('kind') or 'approval'} {item.get('decision') or ''}".strip()
+    if item.get("authenticated") is True:
+        identity = short_identity(item.get("identity")) if short else item.get("identity")
+        signed = f", signed {identity}" if identity else ""
+        return one_line(f"{head} by {person} [{roles}]{signed}")
+    return one_line(f"{head} by {person} [{roles}], unauthenticated ({item.get('path')})")

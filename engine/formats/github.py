@@ -16,7 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from gatecheck.engine.formats import markdown, text
-from gatecheck.engine.formats._common import findings, ordered_results, ref_text, release_label
+from gatecheck.engine.formats._common import (
+    auth_evidence,
+    config_sources,
+    evidence_label,
+    findings,
+    ordered_results,
+    ref_text,
+    release_label,
+    vouched_by,
+    weakened,
+    weakened_line,
+    weakened_title,
+)
 from gatecheck.errors import ReportError
 
 MAX_FINDINGS = 5  # per annotation; the job summary and the report have them all
@@ -60,6 +72,26 @@ def _annotations(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _context_annotations(report: dict[str, Any]) -> list[str]:
+    """The weakening and the evidence nobody vouched for, each as one annotation placed before
+    the controls' (a step shows only its first ten warnings)."""
+    lines = []
+    items = weakened(report)
+    if items:
+        body = [f"- {weakened_line(item, limit=120)}" for item in items]
+        sources = config_sources(report)
+        if sources:
+            body.append("configuration: " + "; ".join(sources))
+        title = f"gatecheck: {weakened_title(report)}"
+        lines.append(f"::warning title={escape_property(title)}::{escape_data(chr(10).join(body))}")
+    unauthenticated = [e for e in auth_evidence(report) if e.get("authenticated") is not True]
+    if unauthenticated:
+        body = [f"- {evidence_label(e)}: {vouched_by(e)}" for e in unauthenticated]
+        title = f"gatecheck: {len(unauthenticated)} evidence files unauthenticated"
+        lines.append(f"::warning title={escape_property(title)}::{escape_data(chr(10).join(body))}")
+    return lines
+
+
 def render(
     report: dict[str, Any], *, environ: Mapping[str, str] | None = None, **options: Any
 ) -> str:
@@ -72,6 +104,7 @@ def render(
         lines.append(
             f"::error title=gatecheck evaluation error::{escape_data(str(report.get('error')))}"
         )
+    lines += _context_annotations(report)
     lines += _annotations(report)
     summary = f"gatecheck {decision.upper()} for {release_label(report)} at {report.get('stage')}"
     lines.append(f"::notice title=gatecheck::{escape_data(summary)}")

@@ -17,10 +17,19 @@ from gatecheck.engine.formats._common import (
     DECISION_TEXT,
     STATUS_LABEL,
     STATUS_ORDER,
+    auth_approvals,
+    auth_evidence,
+    authenticity,
+    authenticity_summary,
+    config_sources,
     control_doc,
     findings,
     ordered_results,
     release_label,
+    value_text,
+    weakened,
+    weakened_subject,
+    weakened_title,
 )
 
 _CSS = """
@@ -50,6 +59,9 @@ ul.refs{margin:2px 0 4px;padding-left:16px;color:#475467}
 .fix{margin-top:4px;color:#344054}
 .filters{display:flex;gap:12px;align-items:center;margin:8px 0}
 .error{background:#fef3f2;border:1px solid var(--fail);padding:10px 14px;border-radius:6px}
+.weakened{background:#fffaeb;border:2px solid var(--warn);padding:10px 14px;border-radius:6px;margin-top:12px}
+.weakened h2{margin-top:0;color:var(--warn)}
+.unauth{color:var(--fail);font-weight:600}
 tr[hidden]{display:none}
 @media print{.filters{display:none}tr[hidden]{display:table-row}}
 """
@@ -271,6 +283,90 @@ def _waivers(report: dict[str, Any]) -> str:
     return _table(["State", "Control", "Scope", "Justification", "Approver", "Expires"], rows)
 
 
+def _weakening(report: dict[str, Any]) -> str:
+    """A warning box at the top of the page: what the configuration relaxed, and from where."""
+    out = ""
+    items = weakened(report)
+    if items:
+        rows = [
+            [
+                f"<b>{_e(w.get('direction'))}</b>",
+                _code(weakened_subject(w)),
+                _code(value_text(w.get("value"), 400)),
+                _code(value_text(w.get("default"), 400)),
+                _e(w.get("source")),
+            ]
+            for w in items
+        ]
+        title = weakened_title(report)
+        out += (
+            f'<section class="weakened" id="weakened"><h2>{_e(title[0].upper() + title[1:])}</h2>'
+            + _table(
+                ["Direction", "Control / parameter", "Value", "Library default", "Source"], rows
+            )
+            + "</section>"
+        )
+    sources = config_sources(report)
+    if sources:
+        out += (
+            '<p id="config-sources">Configuration from: '
+            + "; ".join(_code(s) for s in sources)
+            + "</p>"
+        )
+    return out
+
+
+def _authenticity(report: dict[str, Any]) -> str:
+    """Who vouched for each evidence file and each approval (empty for older reports)."""
+    if authenticity(report) is None:
+        return ""
+    files = []
+    for item in auth_evidence(report):
+        if item.get("authenticated") is True:
+            who = _e(item.get("producer") or "-")
+            identity = _code(item.get("identity"))
+        else:
+            reason = f": {_e(item['reason'])}" if item.get("reason") else ""
+            who, identity = f'<span class="unauth">unauthenticated</span>{reason}', "-"
+        files.append(
+            [
+                _code(item.get("path")),
+                _e(item.get("type") or "-"),
+                _e(item.get("name") or "-"),
+                who,
+                identity,
+                '<span class="unauth">excluded</span>' if item.get("excluded") else "counted",
+            ]
+        )
+    approvals = []
+    for item in auth_approvals(report):
+        signed = item.get("authenticated") is True
+        approvals.append(
+            [
+                _e(item.get("kind") or "-"),
+                _e(item.get("decision") or "-"),
+                _e(item.get("person") or "-"),
+                _e(", ".join(map(str, item.get("roles") or [])) or "-"),
+                _code(item.get("identity"))
+                if signed and item.get("identity")
+                else '<span class="unauth">unauthenticated</span>',
+                _code(f"{item.get('path')}#{item.get('pointer') or ''}".rstrip("#")),
+            ]
+        )
+    out = (
+        f'<h2 id="authenticity">Who vouched for what</h2><p>{_e(authenticity_summary(report))}</p>'
+    )
+    if files:
+        out += _table(
+            ["Evidence file", "Type", "Name", "Vouched for by", "Identity", "Facts"], files
+        )
+    if approvals:
+        out += "<h3>Approvals</h3>" + _table(
+            ["Approval", "Decision", "Person", "Directory roles", "Identity", "File"], approvals
+        )
+    return out
+
+
 def render(
     report: dict[str, Any], *, catalog: dict[str, dict[str, Any]] | None = None, **_: Any
 ) -> str:
@@ -310,6 +406,7 @@ def render(
 </header>
 <main>
 {error}
+{_weakening(report)}
 <h2>Release</h2>
 {_release(report)}
 <h2>Decision record</h2>
@@ -317,6 +414,7 @@ def render(
 <h2>Controls</h2>
 {_controls(report, catalog)}
 {disabled_html}
+{_authenticity(report)}
 <h2>Waivers</h2>
 {_waivers(report)}
 <h2>Evidence</h2>

@@ -11,7 +11,24 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from gatecheck.engine.formats._common import findings, ordered_results, ref_text, release_label
+from gatecheck.engine.formats._common import (
+    approval_line,
+    auth_approvals,
+    auth_evidence,
+    authenticity,
+    authenticity_summary,
+    config_sources,
+    evidence_label,
+    findings,
+    one_line,
+    ordered_results,
+    ref_text,
+    release_label,
+    vouched_by,
+    weakened,
+    weakened_line,
+    weakened_title,
+)
 
 
 def _details(result: dict[str, Any]) -> str:
@@ -35,6 +52,40 @@ def _properties(parent: ET.Element, values: dict[str, Any]) -> None:
             ET.SubElement(props, "property", name=name, value=str(value))
 
 
+def _context_properties(report: dict[str, Any]) -> dict[str, Any]:
+    """Weakening, configuration sources and who vouched for what, one property per line."""
+    values: dict[str, Any] = {}
+    items = weakened(report)
+    if items:
+        values["weakened"] = weakened_title(report)
+    for i, item in enumerate(items, 1):
+        values[f"weakened.{i}"] = weakened_line(item, limit=200)
+    for i, source in enumerate(config_sources(report), 1):
+        values[f"config_source.{i}"] = source
+    if authenticity(report) is not None:
+        values["authenticity"] = authenticity_summary(report)
+        unauthenticated = [e for e in auth_evidence(report) if e.get("authenticated") is not True]
+        for i, item in enumerate(unauthenticated, 1):
+            values[f"unauthenticated.{i}"] = one_line(f"{evidence_label(item)}: {vouched_by(item)}")
+        for i, item in enumerate(auth_approvals(report), 1):
+            values[f"approval.{i}"] = approval_line(item)
+    return values
+
+
+def _weakening_case(suite: ET.Element, report: dict[str, Any], classname: str) -> bool:
+    """A testcase at the top of the suite naming the weakening, so dashboards that ignore
+    properties still show it. It passes: the gate's decision is the controls' verdict."""
+    items = weakened(report)
+    if not items:
+        return False
+    case = ET.SubElement(
+        suite, "testcase", name=weakened_title(report).upper(), classname=f"{classname}.policy"
+    )
+    out = ET.SubElement(case, "system-out")
+    out.text = "\n".join(weakened_line(item, limit=400) for item in items)
+    return True
+
+
 def render(report: dict[str, Any], **_: Any) -> str:
     classname = f"gatecheck.{report.get('stage')}"
     root = ET.Element("testsuites", name="gatecheck")
@@ -49,6 +100,7 @@ def render(report: dict[str, Any], **_: Any) -> str:
             "bundle_digest": report.get("bundle_digest"),
             "policy_digest": report.get("policy_digest"),
             "gatecheck_version": report.get("gatecheck_version"),
+            **_context_properties(report),
         },
     )
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -56,7 +108,9 @@ def render(report: dict[str, Any], **_: Any) -> str:
         case = ET.SubElement(suite, "testcase", name="evaluation", classname=classname)
         error = ET.SubElement(case, "error", message=str(report.get("error")), type="error")
         error.text = str(report.get("error"))
-        counts["tests"], counts["errors"] = 1, 1
+        counts["tests"] += 1
+        counts["errors"] += 1
+    counts["tests"] += _weakening_case(suite, report, classname)
     for result in ordered_results(report):
         counts["tests"] += 1
         case = ET.SubElement(

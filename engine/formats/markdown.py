@@ -8,11 +8,20 @@ from typing import Any
 from gatecheck.engine.formats._common import (
     DECISION_TEXT,
     STATUS_LABEL,
+    auth_approvals,
+    auth_evidence,
+    authenticity,
+    authenticity_summary,
+    config_sources,
     control_doc,
     findings,
     ordered_results,
     ref_text,
     release_label,
+    value_text,
+    weakened,
+    weakened_subject,
+    weakened_title,
 )
 
 _ICON = {
@@ -63,6 +72,82 @@ def _facts(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _weakening(report: dict[str, Any], h: str) -> list[str]:
+    """A warning block right under the decision: what the configuration relaxed, and from where."""
+    lines = []
+    items = weakened(report)
+    if items:
+        title = weakened_title(report)
+        lines += [
+            "> [!WARNING]",
+            f"> **{cell(title[0].upper() + title[1:])}.**",
+            "",
+            f"{h}# Policy weakened at {code(report.get('stage'))}",
+            "",
+            "| Direction | Control / parameter | Value | Library default | Source |",
+            "|---|---|---|---|---|",
+        ]
+        for item in items:
+            lines.append(
+                f"| **{cell(item.get('direction'))}** | {code(weakened_subject(item))} "
+                f"| {code(value_text(item.get('value'), 200))} "
+                f"| {code(value_text(item.get('default'), 200))} | {cell(item.get('source'))} |"
+            )
+        lines.append("")
+    sources = config_sources(report)
+    if sources:
+        lines += ["Configuration from: " + "; ".join(code(s) for s in sources) + ".", ""]
+    return lines
+
+
+def _authenticity(report: dict[str, Any], h: str) -> list[str]:
+    """Who vouched for each evidence file and each approval (nothing for older reports)."""
+    if authenticity(report) is None:
+        return []
+    lines = [f"{h}# Who vouched for what", "", cell(authenticity_summary(report)) + ".", ""]
+    files = auth_evidence(report)
+    if files:
+        lines += [
+            "| Evidence file | Type | Name | Vouched for by | Identity | Facts |",
+            "|---|---|---|---|---|---|",
+        ]
+        for item in files:
+            if item.get("authenticated") is True:
+                who, identity = cell(item.get("producer") or "-"), code(item.get("identity"))
+            else:
+                who = "**unauthenticated**" + (
+                    f": {cell(item['reason'])}" if item.get("reason") else ""
+                )
+                identity = "-"
+            facts = "**excluded**" if item.get("excluded") else "counted"
+            lines.append(
+                f"| {code(item.get('path'))} | {cell(item.get('type') or '-')} "
+                f"| {cell(item.get('name') or '-')} | {who} | {identity} | {facts} |"
+            )
+        lines.append("")
+    approvals = auth_approvals(report)
+    if approvals:
+        lines += [
+            "| Approval | Decision | Person | Directory roles | Identity | File |",
+            "|---|---|---|---|---|---|",
+        ]
+        for item in approvals:
+            identity = (
+                code(item.get("identity"))
+                if item.get("authenticated") is True and item.get("identity")
+                else "**unauthenticated**"
+            )
+            where = f"{item.get('path')}#{item.get('pointer') or ''}".rstrip("#")
+            lines.append(
+                f"| {cell(item.get('kind') or '-')} | {cell(item.get('decision') or '-')} "
+                f"| {cell(item.get('person') or '-')} "
+                f"| {cell(', '.join(map(str, item.get('roles') or [])) or '-')} "
+                f"| {identity} | {code(where)} |"
+            )
+        lines.append("")
+    return lines
+
+
 def render(
     report: dict[str, Any],
     *,
@@ -96,6 +181,7 @@ def render(
         ]
         if report.get("auto_approved"):
             lines += ["Auto-approved: standard low-risk change from a pre-approved template.", ""]
+    lines += _weakening(report, h)
     lines += _facts(report) + [""]
     results = ordered_results(report)
     attention = [r for r in results if r["status"] in ("fail", "warn", "waived")]
@@ -123,6 +209,7 @@ def render(
         if remediation and status in ("fail", "warn"):
             lines += ["", f"**Fix:** {cell(remediation)}"]
         lines.append("")
+    lines += _authenticity(report, h)
     if results:
         lines += [
             f"{h}# All controls",

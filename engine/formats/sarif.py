@@ -13,7 +13,18 @@ import hashlib
 import json
 from typing import Any
 
-from gatecheck.engine.formats._common import control_doc, findings, ordered_results
+from gatecheck.engine.formats._common import (
+    auth_evidence,
+    authenticity,
+    config_sources,
+    control_doc,
+    evidence_label,
+    findings,
+    ordered_results,
+    vouched_by,
+    weakened,
+    weakened_line,
+)
 
 MANIFEST = "manifest.json"
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -108,6 +119,55 @@ def _results(
     return out
 
 
+def _weakening_notifications(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Configuration notifications (SARIF §3.20.22): one per control or parameter the
+    configuration relaxed, each naming where it came from."""
+    out = []
+    for item in weakened(report):
+        note: dict[str, Any] = {
+            "level": "warning",
+            "message": {"text": weakened_line(item, limit=400)},
+            "descriptor": {"id": f"gatecheck/weakened/{item.get('kind')}"},
+            "properties": {k: item.get(k) for k in ("kind", "param", "stage", "direction")}
+            | {"value": item.get("value"), "default": item.get("default")}
+            | {"source": item.get("source")},
+        }
+        if item.get("control"):
+            note["associatedRule"] = {"id": str(item["control"])}
+        out.append(note)
+    return out
+
+
+def _authenticity_notifications(
+    report: dict[str, Any], artifact_index: dict[str, int]
+) -> list[dict[str, Any]]:
+    """An execution notification per evidence file nobody vouched for, located at the file."""
+    out = []
+    for item in auth_evidence(report):
+        if item.get("authenticated") is True:
+            continue
+        out.append(
+            {
+                "level": "error" if item.get("excluded") else "warning",
+                "message": {"text": f"{evidence_label(item)}: {vouched_by(item)}"},
+                "descriptor": {"id": "gatecheck/unauthenticated-evidence"},
+                "locations": [_location({"path": item.get("path")}, artifact_index)],
+                "properties": {"excluded": bool(item.get("excluded"))},
+            }
+        )
+    return out
+
+
+def _vouched(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Bundle path -> who vouched for it, as artifact properties."""
+    return {
+        str(e.get("path")): {
+            k: e.get(k) for k in ("authenticated", "producer", "identity", "reason", "excluded")
+        }
+        for e in auth_evidence(report)
+    }
+
+
 def render(
     report: dict[str, Any],
     *,
@@ -116,13 +176,18 @@ def render(
     **_: Any,
 ) -> str:
     evidence = (report.get("bundle") or {}).get("evidence") or []
+    vouched = _vouched(report)
     artifacts = [
         {
             "location": {"uri": e["path"], "uriBaseId": "BUNDLE"},
             "hashes": {"sha-256": e["sha256"]},
             "mimeType": "application/octet-stream",
             "roles": ["analysisTarget"],
-            "properties": {"evidenceType": e.get("type"), "format": e.get("format")},
+            "properties": {
+                "evidenceType": e.get("type"),
+                "format": e.get("format"),
+                **vouched.get(str(e["path"]), {}),
+            },
         }
         for e in evidence
         if e.get("path") and e.get("sha256")
@@ -143,10 +208,14 @@ def render(
     }
     if report.get("created_at"):
         invocation["endTimeUtc"] = report["created_at"]
+    notifications = []
     if decision == "error":
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": str(report.get("error"))}}
-        ]
+        notifications.append({"level": "error", "message": {"text": str(report.get("error"))}})
+    notifications += _authenticity_notifications(report, artifact_index)
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    if weakened(report):
+        invocation["toolConfigurationNotifications"] = _weakening_notifications(report)
     base: dict[str, Any] = {"description": {"text": "Root of the evaluated evidence bundle."}}
     if bundle_uri:
         base["uri"] = bundle_uri if bundle_uri.endswith("/") else bundle_uri + "/"
@@ -176,5 +245,12 @@ def render(
             "summary": report.get("summary") or {},
         },
     }
+    # Newer report keys only when the report has them, so older reports render as before.
+    extra = {
+        "weakened": weakened(report),
+        "configSources": config_sources(report),
+        "authenticity": authenticity(report),
+    }
+    run["properties"].update({k: v for k, v in extra.items() if v})
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -8,12 +8,23 @@ from typing import Any
 from gatecheck.engine.formats._common import (
     DECISION_TEXT,
     STATUS_LABEL,
+    approval_line,
+    auth_approvals,
+    auth_evidence,
+    authenticity,
+    authenticity_summary,
+    config_sources,
     counts_line,
+    evidence_label,
     findings,
     one_line,
     ordered_results,
     ref_text,
     release_label,
+    vouched_by,
+    weakened,
+    weakened_line,
+    weakened_title,
 )
 
 _COLOR = {
@@ -62,6 +73,46 @@ def _header(report: dict[str, Any], color: bool) -> list[str]:
     return lines
 
 
+def _weakening(report: dict[str, Any], color: bool) -> list[str]:
+    """Always shown (verbose or not): what the configuration relaxed, and where it came from.
+    Controls turned off by the same source are one line, so a gate switched off wholesale
+    stays readable."""
+    lines = []
+    items = weakened(report)
+    if items:
+        lines.append("  " + _paint(_bold(weakened_title(report).upper(), color), "warn", color))
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for item in items:
+            if item.get("kind") == "enforcement":
+                key = (str(item.get("value")), str(item.get("default")), str(item.get("source")))
+                groups.setdefault(key, []).append(str(item.get("control")))
+        for (value, default, source), controls in groups.items():
+            lines.append(
+                "    ! "
+                + one_line(f"{value} (default {default}): {', '.join(controls)}, from {source}")
+            )
+        for item in items:
+            if item.get("kind") != "enforcement":
+                lines.append(f"    ! {weakened_line(item, limit=60)}")
+    sources = config_sources(report)
+    if sources:
+        lines.append(f"  configuration: {one_line('; '.join(sources))}")
+    return lines
+
+
+def _authenticity(report: dict[str, Any]) -> list[str]:
+    """One summary line, one line per file nobody vouched for, one line per approval."""
+    if authenticity(report) is None:
+        return []
+    lines = [f"  {authenticity_summary(report)}"]
+    for item in auth_evidence(report):
+        if item.get("authenticated") is not True:
+            lines.append(f"    - {one_line(evidence_label(item))}: {one_line(vouched_by(item))}")
+    for item in auth_approvals(report):
+        lines.append(f"  approval: {approval_line(item, short=True)}")
+    return lines
+
+
 def _result_lines(result: dict[str, Any], color: bool, verbose: bool) -> list[str]:
     status = result["status"]
     head = (
@@ -93,7 +144,7 @@ def _result_lines(result: dict[str, Any], color: bool, verbose: bool) -> list[st
 
 
 def render(report: dict[str, Any], *, verbose: bool = False, color: bool = False, **_: Any) -> str:
-    lines = _header(report, color)
+    lines = _header(report, color) + _weakening(report, color) + _authenticity(report)
     if report["decision"] == "error":
         lines.append(f"  error: {one_line(report.get('error'))}")
         return "\n".join(lines) + "\n"

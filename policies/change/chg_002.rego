@@ -3,8 +3,10 @@
 # description: >-
 #   Nobody approves their own change, and nobody deploys a change they wrote alone: an
 #   approver must not be the change's author or requester, the deployment initiator must not
-#   be its only author, and the initiator must hold a deployment role. Identities are
-#   compared case-insensitively after `identity_aliases`.
+#   be its only author, and the initiator must hold a deployment role. Identities are the
+#   directory's persons (compared case-insensitively after `identity_aliases`). A review of a
+#   source commit (GitHub pull-request reviews) approves that commit only: it must be the one
+#   the build provenance says was built.
 # custom:
 #   id: GC-CHG-002
 #   severity: high
@@ -16,7 +18,7 @@
 #     soc2: [CC8.1, CC6.1]
 #     iso27001: [A.5.3, A.8.32]
 #     nist-800-53: [AC-5, CM-5]
-#   evidence: [approval, change-record, release-manifest]
+#   evidence: [approval, change-record, release-manifest, provenance]
 #   params: [deploy_roles, approver_roles, identity_aliases]
 #   stages:
 #     production: fail
@@ -109,5 +111,25 @@ deny contains result if {
 		rego.metadata.chain(),
 		sprintf("deployment initiator %s holds none of the deployment roles %v", [initiator, lib.param("deploy_roles")]),
 		[lib.release_ref("/deployment/initiator_roles")],
+	)
+}
+
+# Source commits the build provenance says were built.
+built_commits := {lower(commit) |
+	some p in lib.evidence("provenance")
+	commit := object.get(p, ["build_source", "commit"], null)
+	is_string(commit)
+}
+
+deny contains result if {
+	some approval in gov.approvals
+	approval.decision == "approved"
+	commit := object.get(approval, "commit_id", null)
+	is_string(commit)
+	not lower(commit) in built_commits
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%s approved source commit %s, but the build provenance names %v as built", [approval.approver, commit, sort(built_commits)]),
+		[lib.ref(approval)],
 	)
 }

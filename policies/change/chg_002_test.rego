@@ -87,3 +87,20 @@ test_info_declares_control if {
 	chg_002.info.id == "GC-CHG-002"
 	chg_002.info.stages.production == "fail"
 }
+
+test_review_of_a_commit_other_than_the_built_one_fails if {
+	reviewed := f.approval("r.haddad@example.org", ["security"], {"commit_id": "1111111111111111111111111111111111111111"})
+	built := {"build_source": {"repository": "https://github.com/example-org/payments-api", "ref": null, "commit": "2222222222222222222222222222222222222222", "uri": "x", "pointer": "/p"}, "source": {"path": "evidence/p.json"}}
+	some r in chg_002.deny with input as f.input_for(f.release({}), {"change_record": [f.change_record({})], "approval": [reviewed], "provenance": [built]})
+	contains(r.msg, "approved source commit 1111111111111111111111111111111111111111")
+}
+
+test_review_of_the_built_commit_passes_the_commit_check if {
+	commit := "2222222222222222222222222222222222222222"
+	reviewed := f.approval("r.haddad@example.org", ["security"], {"commit_id": commit})
+	built := {"build_source": {"repository": "https://github.com/example-org/payments-api", "ref": null, "commit": commit, "uri": "x", "pointer": "/p"}, "source": {"path": "evidence/p.json"}}
+	results := chg_002.deny with input as f.input_for(f.release({}), {"change_record": [f.change_record({})], "approval": [reviewed], "provenance": [built]})
+	every r in results {
+		not contains(r.msg, "source commit")
+	}
+}
