@@ -350,16 +350,21 @@ def lifecycle_records(digest: str) -> dict[str, dict]:
 
 
 def trust_policy() -> dict:
+    # The public keys inline (`pem:`), the same as keys/<name>.pub: `path:` entries are read
+    # relative to the working directory by the weakening report (engine/weakening.py), so the
+    # quick start, run from the repository root, could not find them.
+    def key(name: str) -> list[dict]:
+        return [{"pem": (HERE / "keys" / f"{name}.pub").read_text(encoding="utf-8")}]
+
     people = []
     for person in PEOPLE:
         entry = {"id": person["id"], "roles": person["roles"],
                  "aliases": person.get("aliases", [f"{person['id']}@example.org"])}
         if person["id"] in APPROVERS:
-            entry["keys"] = [{"path": f"keys/{person['id']}.pub"}]
+            entry["keys"] = key(person["id"])
         people.append(entry)
     return {
-        "producers": {name: {"types": types, "keys": [{"path": f"keys/{name}.pub"}]}
-                      for name, types in PRODUCERS.items()},
+        "producers": {name: {"types": types, "keys": key(name)} for name, types in PRODUCERS.items()},
         "people": people,
     }
 
@@ -380,7 +385,13 @@ def write_config(key_id: str) -> None:
     }
     header = ("# gatecheck configuration for the example release (see README: Controls, configuration "
               "and waivers;\n# examples/README.md: who signs what).\n")
-    (HERE / "gatecheck.yaml").write_text(header + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    class Dumper(yaml.SafeDumper):  # PEM keys as readable block scalars
+        pass
+
+    Dumper.add_representer(str, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v,
+                                                                 style="|" if "\n" in v else None))
+    text = yaml.dump(config, Dumper=Dumper, sort_keys=False)
+    (HERE / "gatecheck.yaml").write_text(header + text, encoding="utf-8")
 
 
 def labels_for(kind: str | None) -> dict[str, str] | None:

@@ -202,10 +202,11 @@ def test_example_renders_in_every_format(tmp_path: Path) -> None:
     cases = [
         case for suite in junitparser.JUnitXml.fromfile(str(outputs["junit"])) for case in suite
     ]
-    # The example's config trusts its signer and builder (laxer than the library's empty
-    # lists): one testcase says so, the others are the controls.
+    # The example's config sets its own deployment windows (laxer than the library's
+    # default): one testcase says so and where it came from, the others are the controls.
     policy = [case for case in cases if case.classname.endswith(".policy")]
-    assert len(policy) == 1 and "trusted_signers" in (policy[0].system_out or "")
+    assert len(policy) == 1 and "deployment_windows" in (policy[0].system_out or "")
+    assert "gatecheck.yaml (--config)" in (policy[0].system_out or "")
     assert sorted(c.name.split()[0] for c in cases if c not in policy) == sorted(controls)
 
     sarif = json.loads(outputs["sarif"].read_text())
