@@ -175,7 +175,7 @@ class Weakening:
             layers.append((label, _load_data_document(file)))
         for path, file in zip(request.data_files, from_data, strict=True):
             layers.append((f"{path} ({sources.data_via})", _load_data_document(file)))
-        overlay = request.config.data_overlay()
+        overlay = request.config.data_overlay(request.config_dir)
         if overlay:
             layers.append((sources.config_label(), overlay))
         config_sources = [sources.config_label()] if sources.config_file or overlay else []
