@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from gatecheck.engine.trust import ResolvedTrust, TrustPolicy, resolve
 from gatecheck.errors import ConfigError, EvidenceError
@@ -70,6 +70,7 @@ class Config(BaseModel):
         None, description="trusted_root.json path(s), or `public-good` / `staging` (shipped roots)."
     )
     junit_kind_patterns: dict[str, list[str]] = Field(default_factory=dict)
+    _trust_cache: dict[str, ResolvedTrust] = PrivateAttr(default_factory=dict)
     trust: TrustPolicy | None = Field(
         None,
         description="Who may vouch for which evidence type (producers) and who the people "
@@ -77,8 +78,12 @@ class Config(BaseModel):
     )
 
     def resolved_trust(self, base_dir: Path) -> ResolvedTrust:
-        """The trust policy with its keys read (relative paths from ``base_dir``)."""
-        return resolve(self.trust, base_dir)
+        """The trust policy with its keys read (relative paths from ``base_dir``), read once
+        per evaluation however many steps ask (digest, parsers, authenticity, weakening)."""
+        key = str(base_dir.resolve())
+        if key not in self._trust_cache:
+            self._trust_cache[key] = resolve(self.trust, base_dir)
+        return self._trust_cache[key]
 
     def data_overlay(self, base_dir: Path | None = None) -> dict[str, Any]:
         config: dict[str, Any] = {}
