@@ -22,7 +22,7 @@ from gatecheck.bundles.manifest import EvidenceEntry
 from gatecheck.engine.trust import APPROVAL, ResolvedTrust, Signer, normalize_identity
 from gatecheck.errors import GatecheckError
 from gatecheck.evidence.interface import Document
-from gatecheck.timeutil import parse_rfc3339
+from gatecheck.timeutil import format_rfc3339, parse_rfc3339
 
 REQUIRE_PARAM = "require_authenticated_evidence"
 # Families whose signatures their own controls verify against their own trust lists.
@@ -49,6 +49,8 @@ class Verdict:
     producer: str | None = None
     identity: str | None = None
     signer_person: str | None = None
+    attested_at: str | None = None
+    """The time inside the signed attestation (log time, or the producer's own), if any."""
     excluded: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,19 +157,27 @@ class Authenticator:
         when = checked.signed_at or att.produced_at
         if when is not None:
             try:
-                late = parse_rfc3339(when) > self.effective
+                at = parse_rfc3339(when)
             except GatecheckError:
-                late = True
-            if late:
+                verdict.reason = f"its time {when!r} is not an RFC 3339 time"
+                verdict.producer = verdict.signer_person = None
+                return
+            if at > self.effective:
                 verdict.reason = f"made at {when}, after the effective time"
                 verdict.producer = verdict.signer_person = None
                 return
+            verdict.attested_at = format_rfc3339(at)
         verdict.authenticated = True
 
     # -- people ------------------------------------------------------------------------------
 
     def attribute(self, family: str, facts: dict[str, Any], verdict: Verdict) -> None:
-        """Replace the names and roles a record writes with the directory's persons."""
+        """Add the signed time, and replace the names and roles a record writes with the
+        directory's persons."""
+        if verdict.authenticated and verdict.attested_at is not None:
+            # Freshness is judged from a time inside signed evidence, never from bundle
+            # metadata such as `added_at`, which whoever assembles the bundle sets.
+            facts["attested_at"] = verdict.attested_at
         if family == APPROVAL:
             self._approval(facts, verdict)
         elif self.trust.empty:

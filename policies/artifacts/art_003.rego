@@ -204,16 +204,17 @@ deny contains result if {
 	)
 }
 
-# The SBOM's own creation time, else when it was added to the bundle.
+# The SBOM's own creation time, else the time its producer signed into its attestation (never
+# `added_at`: whoever assembles the bundle sets that).
 sbom_time(sbom) := sbom.timestamp if {
 	is_string(sbom.timestamp)
-} else := sbom.source.added_at if {
-	is_string(sbom.source.added_at)
+} else := sbom.attested_at if {
+	is_string(sbom.attested_at)
 }
 
 time_origin(sbom) := "created" if {
 	is_string(sbom.timestamp)
-} else := "added to the bundle"
+} else := "attested"
 
 deny contains result if {
 	some [i, j] in matched

@@ -170,12 +170,19 @@ test_dev_accepts_older_sboms if {
 	count(art_003.deny) == 0 with input as release_input("dev", [api], [s])
 }
 
-test_sbom_without_timestamp_is_aged_from_when_it_was_added if {
-	fresh := sbom([subject("payments-api", "1.4.0", {})], {"timestamp": null})
+test_sbom_without_timestamp_is_aged_from_its_attestation_time if {
+	fresh := object.union(sbom([subject("payments-api", "1.4.0", {})], {"timestamp": null}), {"attested_at": "2026-03-01T00:00:00Z"})
 	count(art_003.deny) == 0 with input as prod([fresh])
-	old := json.patch(fresh, [{"op": "replace", "path": "/source/added_at", "value": "2025-11-01T00:00:00Z"}])
+	old := object.union(fresh, {"attested_at": "2025-11-01T00:00:00Z"})
 	some r in art_003.deny with input as prod([old])
-	contains(r.msg, "was added to the bundle at 2025-11-01T00:00:00Z")
+	contains(r.msg, "was attested at 2025-11-01T00:00:00Z")
+}
+
+test_sbom_added_long_ago_but_without_a_signed_time_cannot_be_aged if {
+	# `added_at` is bundle metadata whoever assembles the bundle sets: it proves no age.
+	s := sbom([subject("payments-api", "1.4.0", {})], {"timestamp": null})
+	some r in art_003.deny with input as prod([s])
+	contains(r.msg, "its age cannot be judged")
 }
 
 test_sbom_without_any_time_fails if {

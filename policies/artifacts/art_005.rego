@@ -170,13 +170,13 @@ deny contains result if {
 
 scan_time(scan) := scan.timestamp if {
 	is_string(scan.timestamp)
-} else := scan.source.added_at if {
-	is_string(scan.source.added_at)
+} else := scan.attested_at if {
+	is_string(scan.attested_at)
 }
 
 time_basis(scan) := "scan time" if {
 	is_string(scan.timestamp)
-} else := "time added to the bundle (the scanner records no scan time)"
+} else := "time its producer signed into the attestation (the scanner records no scan time)"
 
 deny contains result if {
 	some scan in scans

@@ -124,12 +124,18 @@ test_stale_scan_fails if {
 	contains(r.msg, "48 hours old (scan time 2026-02-27T12:00:00Z)")
 }
 
-test_scan_without_time_is_judged_by_when_it_was_added if {
-	undated := object.union(scan([]), {"timestamp": null})
+test_scan_without_time_is_judged_by_its_attestation_time if {
+	undated := object.union(scan([]), {"timestamp": null, "attested_at": "2026-03-01T00:00:00Z"})
 	count(art_005.deny) == 0 with input as prod([undated])
-	stale := object.union(undated, {"source": {"path": "p", "name": "n", "added_at": "2026-02-20T00:00:00Z"}})
+	stale := object.union(undated, {"attested_at": "2026-02-20T00:00:00Z"})
 	some r in art_005.deny with input as prod([stale])
-	contains(r.msg, "time added to the bundle")
+	contains(r.msg, "time its producer signed into the attestation")
+}
+
+test_scan_added_recently_without_a_signed_time_fails if {
+	undated := object.union(scan([]), {"timestamp": null, "source": {"path": "p", "name": "n", "added_at": "2026-03-01T00:00:00Z"}})
+	some r in art_005.deny with input as prod([undated])
+	r.control == "GC-ART-005"
 }
 
 test_unaudited_package_fails if {
