@@ -73,6 +73,8 @@ class TrustKit:
         default_factory=dict
     )
     people: dict[str, dict[str, Any]] = field(default_factory=dict)
+    signed_at: str = SIGNED_AT
+    """The time producers put in their statements unless told otherwise."""
 
     @classmethod
     def standard(cls, subjects: list[dict[str, Any]]) -> TrustKit:
@@ -147,11 +149,11 @@ class TrustKit:
         *,
         name: str,
         kind: str | None = None,
-        timestamp: str = SIGNED_AT,
+        timestamp: str | None = None,
         subjects: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         ptype, predicate = attestation.predicate_for(
-            raw, evidence_type, name=name, kind=kind, timestamp=timestamp
+            raw, evidence_type, name=name, kind=kind, timestamp=timestamp or self.signed_at
         )
         return attestation.statement(
             ptype, predicate, self.subjects if subjects is None else subjects
@@ -166,7 +168,7 @@ class TrustKit:
         *,
         name: str | None = None,
         kind: str | None = None,
-        timestamp: str = SIGNED_AT,
+        timestamp: str | None = None,
         subjects: list[dict[str, Any]] | None = None,
     ) -> Path:
         """Write ``source`` (a file, bytes, or a record) as an attestation signed by ``signer``
