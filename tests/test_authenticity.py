@@ -13,9 +13,11 @@ keys made here.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -682,3 +684,169 @@ def test_at_staging_an_unsigned_file_counts_and_is_reported_unauthenticated(
     assert evd["status"] == "warn"
     assert "sbom evidence sbom.cdx.json" in evd["messages"][0]
     assert status(report)["GC-ART-003"] == "pass"  # its facts counted
+
+
+# -- an adversary re-sealing a bundle --------------------------------------------------------
+
+
+def unseal(sealed: Path, copy_to: Path) -> Path:
+    """What whoever holds a sealed bundle can do: copy it and mark it a draft again."""
+    shutil.copytree(sealed, copy_to)
+    manifest = json.loads((copy_to / "manifest.json").read_text())
+    manifest.update(state="draft", sealed_at=None, digest=None)
+    (copy_to / "manifest.json").write_text(json.dumps(manifest))
+    return copy_to
+
+
+def test_an_adversary_resealing_forged_evidence_never_passes(
+    release: Release, tmp_path: Path
+) -> None:
+    env = {"SOURCE_DATE_EPOCH": SEALED_AT}
+    # The pipeline's bundle without the security approval: fails GC-CHG-001.
+    honest = assemble(
+        tmp_path / "honest", without(release, "approval-r.haddad.dsse.json"), cli=True
+    )
+    assert result(evaluate(honest, release.config()), "GC-CHG-001")["status"] == "fail"
+    # Append a hand-written security approval, re-seal with gatecheck itself.
+    forged = tmp_path / "approval.json"
+    forged.write_text(
+        json.dumps(next(a for a in approval_records() if a["approver"] == "r.haddad@example.org"))
+    )
+    resealed = unseal(honest, tmp_path / "forged-approval")
+    assert gatecheck("bundle", "add", str(resealed), str(forged), env=env).returncode == 0
+    sealed = gatecheck("bundle", "seal", str(resealed), env=env)
+    assert sealed.returncode == 0, sealed.stderr
+    assert gatecheck("bundle", "verify", str(resealed)).returncode == 0  # the seal is fine
+    report = evaluate(resealed, release.config())
+    never_passes(report)
+    assert result(report, "GC-CHG-001")["status"] == "fail"
+    assert "not signed: a plain file" in evd_names(report, "approval.json")
+
+    # Swap a vulnerable scan, signed by CI, for a hand-written clean one.
+    vulnerable = release.kit.attest(
+        Path(__file__).parent / "data" / "vulnscan" / "pip-audit-2-vulns-with-desc.json",
+        "vulnerability-scan",
+        "ci-build",
+        tmp_path / "vulnerable.dsse.json",
+    )
+    scan_pieces = swap(release, "vulnerability-scan", vulnerable)
+    failing = assemble(tmp_path / "vulnerable", scan_pieces, cli=True)
+    assert result(evaluate(failing, release.config()), "GC-ART-005")["status"] == "fail"
+    swapped = unseal(failing, tmp_path / "swapped-scan")
+    manifest = json.loads((swapped / "manifest.json").read_text())
+    entry = next(e for e in manifest["evidence"] if e["type"] == "vulnerability-scan")
+    manifest["evidence"].remove(entry)
+    (swapped / entry["path"]).unlink()
+    (swapped / "manifest.json").write_text(json.dumps(manifest))
+    clean = tmp_path / "pip-audit.json"
+    clean.write_text(json.dumps({"dependencies": [], "fixes": []}))
+    assert gatecheck("bundle", "add", str(swapped), str(clean), env=env).returncode == 0
+    assert gatecheck("bundle", "seal", str(swapped), env=env).returncode == 0
+    report = evaluate(swapped, release.config())
+    never_passes(report)
+    assert result(report, "GC-ART-005")["status"] == "fail"
+    assert "not signed: a plain file" in evd_names(report, "pip-audit.json")
+
+
+# -- what cannot be waived -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("control", ["GC-EVD-001", "GC-ART-002", "GC-ART-007"])
+def test_a_waiver_for_an_authenticity_control_is_refused(
+    release: Release, reports: dict[str, dict[str, Any]], control: str
+) -> None:
+    waiver = {
+        "control": control,
+        "scope": {"release": RELEASE["name"]},
+        "justification": "the producer forgot to sign it",
+        "approver": "r.haddad@example.org",
+        "expires": "2099-01-01T00:00:00Z",
+    }
+    config = release.config(waivers=[waiver])
+    root = release.work / "bundles" / "unsigned--sbom"
+    proc = gatecheck(
+        "evaluate", str(root), "--stage", "production", "--config", str(config), "--at", AT
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"waiver for {control}: this control is not waivable" in proc.stderr
+
+
+# -- malformed attestations -------------------------------------------------------------------
+
+
+def envelope_of(release: Release, statement: dict[str, Any], payload_type: str) -> bytes:
+    """A DSSE envelope around ``statement`` with ``payload_type``, signed by the CI key."""
+    from gatecheck.evidence.signing import dsse
+
+    payload = json.dumps(statement).encode()
+    return dsse.sign(payload, payload_type, release.kit.key("ci-build")).to_json()
+
+
+def sbom_statement(release: Release) -> dict[str, Any]:
+    return release.kit.statement((DATA / "sbom.cdx.json").read_bytes(), "sbom", name="sbom.json")
+
+
+def test_an_attestation_without_a_subject_is_refused_at_bundle_add(
+    release: Release, tmp_path: Path
+) -> None:
+    statement = {**sbom_statement(release), "subject": []}
+    bad = tmp_path / "no-subject.dsse.json"
+    bad.write_bytes(envelope_of(release, statement, "application/vnd.in-toto+json"))
+    root = tmp_path / "draft"
+    ref = f"{RELEASE['name']}@{RELEASE['version']}"
+    assert gatecheck("bundle", "init", str(root), "--release", ref).returncode == 0
+    proc = gatecheck("bundle", "add", str(root), str(bad))
+    assert proc.returncode == 2
+    assert (
+        proc.stderr
+        == "gatecheck: error: no-subject.dsse.json: attestation has no subject with a digest\n"
+    )
+
+
+def test_an_attestation_with_a_wrong_payload_type_or_garbage_signature_never_counts(
+    release: Release, tmp_path: Path
+) -> None:
+    statement = sbom_statement(release)
+    wrong_type = tmp_path / "wrong-type.dsse.json"
+    wrong_type.write_bytes(envelope_of(release, statement, "application/json"))
+    garbage = tmp_path / "garbage-signature.dsse.json"
+    envelope = json.loads(envelope_of(release, statement, "application/vnd.in-toto+json"))
+    envelope["signatures"][0]["sig"] = base64.b64encode(b"\x00" * 64).decode()
+    garbage.write_text(json.dumps(envelope))
+    outcomes = {}
+    for bad in (wrong_type, garbage):
+        root = tmp_path / f"bundle-{bad.stem}"
+        ref = f"{RELEASE['name']}@{RELEASE['version']}"
+        assert gatecheck("bundle", "init", str(root), "--release", ref).returncode == 0
+        pieces = [p for p in release.pieces if p.type != "sbom"]
+        add = gatecheck("bundle", "add", str(root), str(bad), env={"SOURCE_DATE_EPOCH": SEALED_AT})
+        assert "Traceback" not in add.stderr
+        if add.returncode == 2:  # a clear one-line refusal
+            assert add.stderr.startswith("gatecheck: error: ") and add.stderr.count("\n") == 1
+            outcomes[bad.name] = "refused"
+            continue
+        assert add.returncode == 0, add.stderr
+        groups: dict[tuple[tuple[str, str], ...], list[Path]] = {}
+        for piece in pieces:
+            groups.setdefault(tuple(sorted(piece.labels.items())), []).append(piece.path)
+        for labels, paths in groups.items():
+            add_evidence(root, paths, labels=dict(labels))
+        assert gatecheck("bundle", "seal", str(root)).returncode == 0
+        report = evaluate(root, release.config())
+        never_passes(report)
+        # Never an SBOM fact: GC-ART-003 fails for want of one.
+        assert result(report, "GC-ART-003")["status"] == "fail"
+        (entry,) = [e for e in report["authenticity"]["evidence"] if e["name"] == bad.name]
+        if entry["type"] == "sbom":
+            assert entry["authenticated"] is False and entry["excluded"] is True
+            assert "does not verify against the trust policy" in evd_names(report, bad.name)
+            outcomes[bad.name] = "unauthenticated"
+        else:
+            # Not an in-toto payload: not an attestation at all, so read as a generic
+            # artifact signature, which GC-ART-002 judges against its own signer list.
+            assert entry["type"] == "signature"
+            outcomes[bad.name] = "not an attestation"
+    assert outcomes["garbage-signature.dsse.json"] == "unauthenticated"
+    assert outcomes["wrong-type.dsse.json"] in ("refused", "not an attestation")
+    assert set(outcomes) == {"wrong-type.dsse.json", "garbage-signature.dsse.json"}
