@@ -23,6 +23,7 @@ import pytest
 from adversarial import cases as corpus
 from adversarial.runner import Outcome, prepare, run_case, run_forked
 from helpers import run_gatecheck
+from trust_support import TrustKit, bundle_release, sign_bundle_release
 
 from gatecheck.bundles import archive
 from gatecheck.engine import inputdoc
@@ -301,12 +302,21 @@ def test_a_wrongly_typed_sbom_is_accepted_as_a_fact_and_fails_the_gate(tmp_path:
             }
         )
     )
-    add = run_gatecheck("bundle", "add", str(root), str(bom))
+    # Signed by the CI job that is trusted for SBOMs: a fact at production, however odd.
+    kit = TrustKit.for_release(bundle_release(root)[1])
+    release = sign_bundle_release(kit, root, tmp_path / "release.dsse.json")
+    signed_bom = kit.attest(bom, "sbom", "ci-build", tmp_path / "bom.dsse.json")
+    config = kit.write_config(tmp_path / "gatecheck.yaml")
+    add = run_gatecheck("bundle", "add", str(root), str(release), str(signed_bom))
     assert add.returncode == 0, add.stderr
     assert run_gatecheck("bundle", "seal", str(root)).returncode == 0
-    result = run_gatecheck("evaluate", str(root), "--stage", "production", "--format", "json")
+    result = run_gatecheck(
+        "evaluate", str(root), "--stage", "production", "--config", str(config), "--format", "json"
+    )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
+    sbom = next(e for e in report["authenticity"]["evidence"] if e["type"] == "sbom")
+    assert sbom["authenticated"] is True and sbom["producer"] == "ci-build"
     art_003 = next(r for r in report["results"] if r["control"] == "GC-ART-003")
     assert report["decision"] == "fail" and art_003["status"] == "fail"
     assert any("is not of type" in m for m in art_003["messages"])

@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import make_bundle, run_gatecheck
 from osv_server import OsvServer
+from trust_support import TrustKit, bundle_release, sign_bundle_release
 
+from gatecheck.bundles.store import add_evidence, seal_bundle
 from gatecheck.cli.main import cli
 from gatecheck.evidence.interface import Document, ParseContext
 from gatecheck.evidence.scans.pipaudit import PipAuditParser
@@ -131,11 +133,32 @@ def test_collected_report_gates_the_release_until_a_scoped_waiver(
     collected: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
 ) -> None:
     work, _ = collected
-    bundle = make_bundle(tmp_path / "bundle", [work / "pip-audit.json"])
+    # The CI job that ran pip-audit signs its report; the change system, the release manifest.
+    bundle = make_bundle(tmp_path / "bundle", seal=False)
+    kit = TrustKit.for_release(bundle_release(bundle)[1])
+    release = sign_bundle_release(kit, bundle, tmp_path / "release.dsse.json")
+    scan = kit.attest(
+        work / "pip-audit.json", "vulnerability-scan", "ci-build", tmp_path / "scan.dsse.json"
+    )
+    add_evidence(bundle, [release, scan])
+    seal_bundle(bundle)
     at = "--at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    proc = run_gatecheck("evaluate", str(bundle), "--stage", "production", *at, "--format", "json")
+    trust_only = kit.write_config(tmp_path / "trust.yaml")
+    proc = run_gatecheck(
+        "evaluate",
+        str(bundle),
+        "--stage",
+        "production",
+        *at,
+        "--config",
+        str(trust_only),
+        "--format",
+        "json",
+    )
     assert proc.returncode == 1, proc.stderr
-    art005 = next(r for r in json.loads(proc.stdout)["results"] if r["control"] == "GC-ART-005")
+    report = json.loads(proc.stdout)
+    assert all(e["authenticated"] for e in report["authenticity"]["evidence"])
+    art005 = next(r for r in report["results"] if r["control"] == "GC-ART-005")
     assert art005["status"] == "fail"
     (violation,) = art005["violations"]
     assert violation["scope"] == {
@@ -145,14 +168,17 @@ def test_collected_report_gates_the_release_until_a_scoped_waiver(
     assert violation["evidence"][0]["pointer"] == "/dependencies/0/vulns/0"
     assert "counted as vuln_unknown_severity high" in violation["msg"]
 
-    config = tmp_path / "gatecheck.yaml"
-    config.write_text(
-        "waivers:\n"
-        "  - control: GC-ART-005\n"
-        "    scope: {release: payments-api, vulnerability: PYSEC-2024-60}\n"
-        "    justification: idna.encode is never called on untrusted input here.\n"
-        "    approver: security@example.com\n"
-        "    expires: 2099-01-01T00:00:00Z\n"
+    config = kit.write_config(
+        tmp_path / "gatecheck.yaml",
+        waivers=[
+            {
+                "control": "GC-ART-005",
+                "scope": {"release": "payments-api", "vulnerability": "PYSEC-2024-60"},
+                "justification": "idna.encode is never called on untrusted input here.",
+                "approver": "security@example.com",
+                "expires": "2099-01-01T00:00:00Z",
+            }
+        ],
     )
     proc = run_gatecheck(
         "evaluate",

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import make_bundle, run_gatecheck
+from helpers import run_gatecheck
+from trust_support import make_signed_bundle
 
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import registry
@@ -110,10 +111,23 @@ def test_bandit_findings_fail_the_static_analysis_control(
     _, raw = bandit_sarif
     log_file = tmp_path / "bandit.sarif"
     log_file.write_bytes(raw)
-    bundle = make_bundle(tmp_path / "bundle", [log_file])
-    proc = run_gatecheck("evaluate", str(bundle), "--stage", "production", "--format", "json")
+    bundle, _, config = make_signed_bundle(tmp_path / "bundle", [(log_file, "sast")])
+    proc = run_gatecheck(
+        "evaluate",
+        str(bundle),
+        "--stage",
+        "production",
+        "--config",
+        str(config),
+        "--format",
+        "json",
+    )
     assert proc.returncode == 1, proc.stderr
-    art006 = next(r for r in json.loads(proc.stdout)["results"] if r["control"] == "GC-ART-006")
+    report = json.loads(proc.stdout)
+    assert [e["producer"] for e in report["authenticity"]["evidence"] if e["type"] == "sast"] == [
+        "ci-build"
+    ]
+    art006 = next(r for r in report["results"] if r["control"] == "GC-ART-006")
     assert art006["status"] == "fail"
     scopes = sorted(
         (v["scope"]["vulnerability"], v["scope"]["component"]) for v in art006["violations"]

@@ -5,6 +5,7 @@ DSSE-signed with keys made here."""
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import json
 import re
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from trust_support import TrustKit
 
 from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence import registry, safe
@@ -418,6 +420,7 @@ GOVERNANCE_CONTROLS = {
     *(f"GC-REL-00{i}" for i in range(2, 6)),
     *(f"GC-CHG-00{i}" for i in range(1, 6)),
     "GC-ENV-001",
+    "GC-EVD-001",  # every file is signed by its producer: the other controls see the facts
 }
 EFFECTIVE = "2026-03-04T10:30:00Z"  # a Wednesday, inside the change's planned window
 
@@ -448,23 +451,51 @@ def approval_files(tmp: Path, key: Any = None) -> list[Path]:
     return files
 
 
-def evaluate_bundle(tmp: Path, files: list[Path], release: Path, **config: Any) -> dict:
+def governance_kit(release: Path) -> TrustKit:
+    """The release's producers, and a directory of the people the records name: roles come
+    from here, never from what an approval declares."""
+    kit = TrustKit.for_release(release)
+    for pid, roles in {
+        "s.nakamura@example.org": ["service-owner"],
+        "r.haddad@example.org": ["security"],
+        "p.moreau@example.org": ["compliance-officer"],
+        "release-bot": ["deployer"],
+    }.items():
+        kit.person(pid, roles)
+    return kit
+
+
+def evaluate_bundle(
+    tmp: Path,
+    files: list[Path],
+    release: Path,
+    kit: TrustKit | None = None,
+    *,
+    signed_by: TrustKit | None = None,
+    **config: Any,
+) -> dict:
+    """Evaluate at production with every file (and the release manifest) signed by its
+    producer in ``signed_by`` (default: ``kit``, default :func:`governance_kit`), trusting
+    ``kit``'s trust policy."""
     from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
     from gatecheck.engine.config import Config
     from gatecheck.engine.embedded import EmbeddedEngine
     from gatecheck.engine.evaluate import EvaluationRequest, evaluate
     from gatecheck.timeutil import parse_rfc3339
 
+    kit = kit or governance_kit(release)
     manifest = safe.load_structured(release.read_bytes(), name=release.name)
     root = tmp / "bundle"
-    init_bundle(root, manifest["name"], manifest["version"], manifest_file=release)
-    add_evidence(root, files)
+    init_bundle(root, manifest["name"], manifest["version"])
+    add_evidence(root, (signed_by or kit).signed([release, *files], tmp / "signed"))
     seal_bundle(root)
     request = EvaluationRequest(
         bundle=root,
         stage="production",
         effective=parse_rfc3339(EFFECTIVE),
-        config=Config.model_validate({"stages": only_governance_controls(), **config}),
+        config=Config.model_validate(
+            {"stages": only_governance_controls(), **kit.config(), **config}
+        ),
         config_dir=tmp,
     )
     report = evaluate(request, EmbeddedEngine())
@@ -531,25 +562,31 @@ def test_standard_low_risk_change_from_template_is_auto_approved(tmp_path: Path)
     assert report["auto_approved"] is True
 
 
-def test_signed_approvals_count_only_with_the_signers_key_configured(tmp_path: Path) -> None:
-    key = ed25519.Ed25519PrivateKey.generate()
-    (tmp_path / "approver.pub").write_text(public_key_pem(key))
-    files = [DATA / "change-record-major.yaml", *approval_files(tmp_path, key)]
-    params = {"params": {"require_signed_approvals": True}}
-    trusted = evaluate_bundle(
-        tmp_path,
-        files,
-        DATA / "release-manifest.yaml",
-        trusted_keys=[{"path": "approver.pub"}],
-        **params,
+def test_approvals_count_only_when_signed_by_the_directory_person_they_name(
+    tmp_path: Path,
+) -> None:
+    # The approvals, each signed by its approver's own key: the directory's roles count.
+    files = [DATA / "change-record-major.yaml", *approval_files(tmp_path)]
+    kit = governance_kit(DATA / "release-manifest.yaml")
+    signed = evaluate_bundle(tmp_path / "signed", files, DATA / "release-manifest.yaml", kit)
+    assert statuses(signed)["GC-CHG-001"] == "pass"
+    assert statuses(signed)["GC-EVD-001"] == "pass"
+    people = {a["person"]: a["roles"] for a in signed["authenticity"]["approvals"]}
+    assert people["r.haddad@example.org"] == ["security"]
+
+    # The directory holds another key for r.haddad: the approval his old key signed is
+    # nobody's, so the security role is missing however the approval describes itself.
+    rekeyed_kit = copy.deepcopy(kit)
+    rekeyed_kit.person("r.haddad@example.org", ["security"])
+    rekeyed = evaluate_bundle(
+        tmp_path / "rekeyed", files, DATA / "release-manifest.yaml", rekeyed_kit, signed_by=kit
     )
-    assert statuses(trusted)["GC-CHG-001"] == "pass"
-    assert statuses(trusted)["GC-CHG-005"] == "pass"
-    (tmp_path / "bundle").rename(tmp_path / "first-bundle")
-    untrusted = evaluate_bundle(tmp_path, files, DATA / "release-manifest.yaml", **params)
-    assert statuses(untrusted)["GC-CHG-001"] == "fail"
-    chg_005 = next(r for r in untrusted["results"] if r["control"] == "GC-CHG-005")
-    assert chg_005["status"] == "fail"
-    assert all(
-        "is not signed by a configured key (signed, but no keys" in m for m in chg_005["messages"]
-    )
+    chg_001 = next(r for r in rekeyed["results"] if r["control"] == "GC-CHG-001")
+    assert chg_001["status"] == "fail"
+    assert 'no valid approval by the required role "security"' in " ".join(chg_001["messages"])
+    evd = next(r for r in rekeyed["results"] if r["control"] == "GC-EVD-001")
+    assert evd["status"] == "fail"
+    assert len(evd["messages"]) == 1
+    assert "approval evidence" in evd["messages"][0]
+    assert "its signature does not verify against the trust policy" in evd["messages"][0]
+    assert rekeyed["decision"] == "fail"

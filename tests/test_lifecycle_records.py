@@ -15,6 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from trust_support import TrustKit
 
 from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
 from gatecheck.cli.main import cli
@@ -415,30 +416,40 @@ RELEASE = {
 
 
 @pytest.fixture(scope="module")
-def lifecycle_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def lifecycle_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The records, each signed by its producer (operations; the k6 runs by CI as
+    performance summaries), and the configuration trusting them: (bundle, config)."""
     work = tmp_path_factory.mktemp("lifecycle")
     manifest = work / "release.json"
     manifest.write_text(json.dumps(RELEASE))
+    kit = TrustKit.for_release(RELEASE)
     root = work / "bundle"
-    init_bundle(root, "payments-api", "2.4.0", manifest_file=manifest)
-    records = [*RECORD_FILES, DATA / "k6-summary-export.json"]
-    add_evidence(root, records)
-    add_evidence(root, [DATA / "k6-handle-summary-baseline.json"], labels={"role": "baseline"})
+    init_bundle(root, "payments-api", "2.4.0")
+    records = [manifest, *RECORD_FILES, DATA / "k6-summary-export.json"]
+    add_evidence(root, kit.signed(records, work / "signed"))
+    baseline = kit.signed([DATA / "k6-handle-summary-baseline.json"], work / "baseline")
+    add_evidence(root, baseline, labels={"role": "baseline"})
     seal_bundle(root)
-    return root
+    return root, kit.write_config(work / "gatecheck.yaml")
 
 
-def evaluate(bundle: Path, stage: str, at: str) -> dict[str, dict[str, Any]]:
+def evaluate(bundle: tuple[Path, Path], stage: str, at: str) -> dict[str, dict[str, Any]]:
+    root, config = bundle
     result = CliRunner().invoke(
-        cli, ["evaluate", str(bundle), "--stage", stage, "--at", at, "--format", "json"]
+        cli,
+        ["evaluate", str(root), "--stage", stage, "--at", at]
+        + ["--config", str(config), "--format", "json"],
     )
     assert result.exit_code in (0, 1), result.output
     report = json.loads(result.output)
+    assert all(e["authenticated"] for e in report["authenticity"]["evidence"]), report[
+        "authenticity"
+    ]
     return {r["control"]: r for r in report["results"]} | {"_decision": report["decision"]}
 
 
 def test_lifecycle_controls_judge_parsed_evidence_before_production(
-    lifecycle_bundle: Path,
+    lifecycle_bundle: tuple[Path, Path],
 ) -> None:
     results = evaluate(lifecycle_bundle, "production", "2026-03-01T12:00:00Z")
     status = {cid: r["status"] for cid, r in results.items() if cid.startswith("GC-")}
@@ -468,7 +479,9 @@ def test_lifecycle_controls_judge_parsed_evidence_before_production(
     assert "p(99)<350" in results["GC-TST-003"]["messages"][0]
 
 
-def test_latency_regression_after_deployment_decides_rollback(lifecycle_bundle: Path) -> None:
+def test_latency_regression_after_deployment_decides_rollback(
+    lifecycle_bundle: tuple[Path, Path],
+) -> None:
     results = evaluate(lifecycle_bundle, "post-deploy", "2026-03-01T13:00:00Z")
     assert results["_decision"] == "rollback"
     assert results["GC-VER-001"]["status"] == "pass"

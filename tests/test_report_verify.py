@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from helpers import DATA, make_bundle
+from helpers import DATA
 from securesystemslib.dsse import Envelope as SslibEnvelope
 from securesystemslib.signer import SSlibKey
+from trust_support import make_signed_bundle
 
 from gatecheck.cli.main import cli
 from gatecheck.digest import canonical_json
@@ -49,6 +50,7 @@ class Signed:
     report: Path
     vsa: Path
     stdout: str
+    config: Path
 
 
 def _invoke(*args: str, env: dict[str, str] | None = None):  # noqa: ANN202 - click Result
@@ -60,22 +62,24 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
     root = tmp_path_factory.mktemp("verify")
     artifacts = [{"name": "shop.whl", "version": "1.2.0", "digest": ARTIFACT}]
     junit = DATA / "junit" / "jest-junit-2-passed.xml"
-    bundle = make_bundle(
+    # Signed by their producers, so that at production the release's artifacts are facts
+    # the report and VSA can name.
+    bundle, _, config = make_signed_bundle(
         root / "bundle",
-        [junit],
+        [(junit, "test-results")],
+        kind="unit",
         name="shop",
         version="1.2.0",
         artifacts=artifacts,
-        labels={"kind": "unit"},
     )
     # Same release, other evidence: a different bundle whatever the clock says.
-    other = make_bundle(
+    other, _, _ = make_signed_bundle(
         root / "other",
-        [DATA / "junit" / "pytest-5-tests-1-failure-1-skipped.xml"],
+        [(DATA / "junit" / "pytest-5-tests-1-failure-1-skipped.xml", "test-results")],
+        kind="unit",
         name="shop",
         version="1.2.0",
         artifacts=artifacts,
-        labels={"kind": "unit"},
     )
     key = ed25519.Ed25519PrivateKey.generate()
     private, public = root / "release.key", root / "release.pub"
@@ -87,6 +91,8 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
         str(bundle),
         "--stage",
         "production",
+        "--config",
+        str(config),
         "--format",
         "json",
         "--report",
@@ -97,7 +103,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Signed:
         str(vsa),
     )
     assert report.exists(), result.output
-    return Signed(root, bundle, other, private, public, report, vsa, result.stdout)
+    return Signed(root, bundle, other, private, public, report, vsa, result.stdout, config)
 
 
 def _verify(
@@ -218,6 +224,8 @@ def test_ecdsa_p256_report_with_encrypted_key_verifies_with_gatecheck_and_secure
         str(signed.bundle),
         "--stage",
         "production",
+        "--config",
+        str(signed.config),
         "--report",
         str(report),
         "--sign-key",

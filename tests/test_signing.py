@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from helpers import make_bundle
 from securesystemslib.dsse import Envelope as SslibEnvelope
 from securesystemslib.exceptions import VerificationError as SslibVerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
+from trust_support import make_signed_bundle
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.attestation import PAYLOAD_TYPE, report_payload
@@ -218,8 +218,16 @@ def _no_identity_env() -> dict[str, str | None]:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_bundle(tmp_path_factory.mktemp("signing") / "bundle")
+def signed_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A bundle whose release manifest its producer signed, and the config trusting it: at
+    production the report and VSA name the release's artifacts."""
+    root, _, config = make_signed_bundle(tmp_path_factory.mktemp("signing") / "bundle", [])
+    return root, config
+
+
+@pytest.fixture(scope="module")
+def bundle(signed_bundle: tuple[Path, Path]) -> Path:
+    return signed_bundle[0]
 
 
 def test_sigstore_signing_without_an_identity_token_fails_with_exit_2_and_writes_nothing(
@@ -281,8 +289,9 @@ def _unsigned_identity_token() -> str:
 
 
 def test_sigstore_signing_with_fulcio_unreachable_fails_with_exit_2_and_writes_nothing(
-    tmp_path: Path, bundle: Path
+    tmp_path: Path, signed_bundle: tuple[Path, Path]
 ) -> None:
+    bundle, config = signed_bundle
     out = tmp_path / "out"
     out.mkdir()
     report, vsa, text = out / "report.sigstore.json", out / "vsa.json", out / "gate.json"
@@ -293,6 +302,8 @@ def test_sigstore_signing_with_fulcio_unreachable_fails_with_exit_2_and_writes_n
             str(bundle),
             "--stage",
             "production",
+            "--config",
+            str(config),
             "--format",
             "json",
             "--report",
