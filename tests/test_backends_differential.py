@@ -220,8 +220,8 @@ def test_engine_errors_are_not_what_the_backends_agree_on(
         for name, report in reports[case.id].items():
             assert report["engine"]["backend"] == name.split("-")[0], (case.id, name)
     assert sum("server-upload" in reports[c.id] for c in decided) >= 5
-    versions = {r["engine"]["opa_version"] for r in reports[decided[0].id].values()}
-    assert len(versions) >= 1
+    versions = {n: r["engine"]["opa_version"] for n, r in reports[decided[0].id].items()}
+    assert all(v[0].isdigit() for v in versions.values()), versions
 
 
 def test_builtin_error_in_evidence_is_decision_error_on_every_backend(
