@@ -65,6 +65,49 @@ def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, .
     click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.digest}")
 
 
+@policy.command("lint")
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--diff", "show_diff", is_flag=True, help="Show what `opa fmt` would change.")
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=95.0,
+    show_default=True,
+    help="Lowest Rego line coverage (percent) accepted per policy module.",
+)
+@click.option("--opa-path", help="The OPA binary (default: `opa` on PATH).")
+@handle_errors
+def lint_cmd(
+    dirs: tuple[Path, ...], show_diff: bool, min_coverage: float, opa_path: str | None
+) -> None:
+    """Hold the Rego library (and DIRS) to OPA's own checks: `opa fmt`, `opa check --strict`,
+    `opa test --coverage` per file. Exit 1 on any finding."""
+    from gatecheck.engine.binary import BinaryEngine
+    from gatecheck.engine.policy import load_policy_set
+    from gatecheck.engine.policy_lint import lint
+
+    result = lint(load_policy_set(list(dirs), include_tests=True), BinaryEngine(opa_path))
+    for path in result.unformatted:
+        click.echo(f"FMT   {path}: not `opa fmt` formatted")
+    if show_diff and result.fmt_diff:
+        click.echo(result.fmt_diff.rstrip())
+    for error in result.check_errors:
+        click.echo(f"CHECK {error}")
+    for test in result.test_failures:
+        click.echo(f"TEST  data.{test} failed")
+    low = result.below(min_coverage)
+    for path, percent in sorted(result.coverage.items()):
+        mark = "LOW  " if path in low else "     "
+        click.echo(f"{mark} {percent:5.1f}% {path}")
+    click.echo(
+        f"{len(result.unformatted)} unformatted, {len(result.check_errors)} strict-check errors, "
+        f"{len(result.test_failures)} failing tests, {len(low)} of {len(result.coverage)} "
+        f"modules below {min_coverage:g}% line coverage"
+    )
+    clean = not (result.unformatted or result.check_errors or result.test_failures or low)
+    sys.exit(0 if clean else 1)
+
+
 # `policy docs` lives in its own module; registered here so it is listed under `policy`.
 from gatecheck.cli.policy_docs import docs as _docs  # noqa: E402
 
