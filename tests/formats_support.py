@@ -40,31 +40,39 @@ WAIVERS = [
 @functools.cache
 def realistic() -> tuple[dict[str, Any], Path, dict[str, dict[str, Any]]]:
     """(report, bundle directory, control catalog)."""
-    bundle = Path(tempfile.mkdtemp(prefix="gatecheck-formats-")) / "bundle"
+    from trust_support import TrustKit, bundle_release, sign_bundle_release
+
+    work = Path(tempfile.mkdtemp(prefix="gatecheck-formats-"))
+    bundle = work / "bundle"
     init_bundle(
         bundle,
         "payments-api",
         "2.4.0",
         manifest_file=DATA / "governance" / "release-manifest.yaml",
     )
-    add_evidence(
-        bundle,
+    # Every file signed by its producer, as a production gate requires.
+    kit = TrustKit.for_release(bundle_release(bundle)[1])
+    signed = [sign_bundle_release(kit, bundle, work / "release.dsse.json")]
+    for i, (path, evidence_type, kind) in enumerate(
         [
-            DATA / "sbom" / "cdx-1.6-trivy-npm-with-vulnerabilities.json",
-            DATA / "coverage" / "coveragepy-7.12.0-json-format3.json",
-            DATA / "sarif" / "semgrep-oss-1.78.0-6-findings.sarif",
-            DATA / "vulnscan" / "pip-audit-2-vulns-with-desc.json",
-        ],
-    )
-    add_evidence(
-        bundle, [DATA / "junit" / "pytest-5-tests-1-failure-1-skipped.xml"], labels={"kind": "unit"}
-    )
+            (DATA / "sbom" / "cdx-1.6-trivy-npm-with-vulnerabilities.json", "sbom", None),
+            (DATA / "coverage" / "coveragepy-7.12.0-json-format3.json", "coverage", None),
+            (DATA / "sarif" / "semgrep-oss-1.78.0-6-findings.sarif", "sast", None),
+            (DATA / "vulnscan" / "pip-audit-2-vulns-with-desc.json", "vulnerability-scan", None),
+            (DATA / "junit" / "pytest-5-tests-1-failure-1-skipped.xml", "test-results", "unit"),
+        ]
+    ):
+        out = work / f"{i:02d}-{path.name}.dsse.json"
+        signed.append(
+            kit.attest(path, evidence_type, kit.producer_of(evidence_type), out, kind=kind)
+        )
+    add_evidence(bundle, signed)
     seal_bundle(bundle)
     request = EvaluationRequest(
         bundle=bundle,
         stage="production",
         effective=parse_rfc3339(EFFECTIVE),
-        config=Config.model_validate({"waivers": WAIVERS}),
+        config=Config.model_validate({"waivers": WAIVERS, **kit.config()}),
         config_dir=bundle.parent,
     )
     engine = make_engine("embedded")

@@ -137,12 +137,18 @@ def test_collected_report_gates_the_release_until_a_scoped_waiver(
     bundle = make_bundle(tmp_path / "bundle", seal=False)
     kit = TrustKit.for_release(bundle_release(bundle)[1])
     release = sign_bundle_release(kit, bundle, tmp_path / "release.dsse.json")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # pip-audit records no scan time: its age is the time the CI job signed into the statement.
     scan = kit.attest(
-        work / "pip-audit.json", "vulnerability-scan", "ci-build", tmp_path / "scan.dsse.json"
+        work / "pip-audit.json",
+        "vulnerability-scan",
+        "ci-build",
+        tmp_path / "scan.dsse.json",
+        timestamp=now,
     )
     add_evidence(bundle, [release, scan])
     seal_bundle(bundle)
-    at = "--at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = "--at", now
     trust_only = kit.write_config(tmp_path / "trust.yaml")
     proc = run_gatecheck(
         "evaluate",

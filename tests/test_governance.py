@@ -555,7 +555,12 @@ def test_standard_low_risk_change_from_template_is_auto_approved(tmp_path: Path)
     change["pre_approved_template"] = "std-service-release"
     change_file = tmp_path / "change.json"
     change_file.write_text(json.dumps(change))
-    report = evaluate_bundle(tmp_path, [change_file], release_file)
+    report = evaluate_bundle(
+        tmp_path,
+        [change_file],
+        release_file,
+        params={"pre_approved_templates": ["std-service-release"]},
+    )
     assert statuses(report)["GC-CHG-001"] == "pass"
     assert statuses(report)["GC-CHG-005"] == "not_applicable"
     assert report["decision"] == "pass"

@@ -95,7 +95,7 @@ def test_schema_of_unknown_type_exits_2_with_one_line(capsys: pytest.CaptureFixt
 
 def test_schema_without_type_lists_every_type() -> None:
     result = CliRunner().invoke(cli, ["schema"])
-    assert result.output.split() == sorted([*RECORD_TYPES, "bundle-manifest"])
+    assert result.output.split() == sorted([*RECORD_TYPES, "bundle-manifest", "config"])
 
 
 def test_unknown_field_is_refused() -> None:
