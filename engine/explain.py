@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gatecheck.engine.evaluate import EvaluationRequest, evaluate, load_policies
@@ -92,6 +93,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 3] + "..."
 
 
+def _citable(file: Path, name: str) -> Any:
+    """The document a finding's pointer is relative to: the file itself, or, for a signed
+    attestation, the tool output it wraps (parsers cite positions in what they read)."""
+    from gatecheck.evidence import registry
+    from gatecheck.evidence.interface import Document
+
+    doc = Document(file.read_bytes(), name)
+    att = registry.wrapped(doc)
+    return att.inner.structured if att is not None else safe.load_structured(doc.raw, name=name)
+
+
 def _cited_values(bundle: Any, refs: list[dict[str, Any]]) -> list[CitedValue]:
     """The values findings cite, read from the bundle's original (verified) evidence files."""
     from gatecheck.bundles.archive import OpenedBundle
@@ -105,8 +117,7 @@ def _cited_values(bundle: Any, refs: list[dict[str, Any]]) -> list[CitedValue]:
                 continue
             if path not in documents:
                 try:
-                    raw = (opened.root / path).read_bytes()
-                    documents[path] = safe.load_structured(raw, name=path)
+                    documents[path] = _citable(opened.root / path, path)
                 except (OSError, GatecheckError):
                     documents[path] = None
             document = documents[path]

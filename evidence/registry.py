@@ -98,25 +98,34 @@ def unwrap(doc: Document, fmt: str) -> tuple[Document, str, Attestation | None]:
     return att.inner, inner_fmt, att
 
 
+def wrapped(doc: Document) -> Attestation | None:
+    """The attestation whose inner document parsers read instead of ``doc``, or None.
+
+    Raises EvidenceError for a malformed attestation (refused with its reason). DSSE-signed
+    gatecheck records other than the release manifest are not unwrapped: their parsers read
+    the envelope themselves."""
+    outer = doc.json_object()
+    if outer is None or not ("payloadType" in outer or "dsseEnvelope" in outer):
+        return None
+    from gatecheck.evidence.signing import attestation
+
+    att = attestation.read(doc)
+    if (
+        att is not None
+        and att.record
+        and att.envelope == attestation.DSSE
+        and att.evidence_type != RELEASE_FAMILY
+    ):
+        return None
+    return att
+
+
 def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, str]:
     """Find the parser and format for ``doc``; with ``family``, only parsers of that family.
 
     A signed attestation is detected by what it wraps: its predicate type names the evidence
     type, the inner document the format (``<format>+dsse`` or ``<format>+sigstore``)."""
-    outer = doc.json_object()
-    if outer is not None and ("payloadType" in outer or "dsseEnvelope" in outer):
-        from gatecheck.evidence.signing import attestation
-
-        att = attestation.read(doc)  # a malformed attestation is refused with its reason
-        if (
-            att is not None
-            and att.record
-            and att.envelope == attestation.DSSE
-            and att.evidence_type != RELEASE_FAMILY
-        ):
-            att = None  # the record parsers read DSSE-signed records themselves
-    else:
-        att = None
+    att = wrapped(doc)
     if att is not None:
         if family is not None and family != att.evidence_type:
             raise EvidenceError(

@@ -104,7 +104,9 @@ def data_file_cases(base: Path) -> list[Case]:
             make_bundle(root, [path])
         except GatecheckError:
             continue  # refused at bundle add: never reaches evaluation
-        request = EvaluationRequest(root, "production", AT)
+        # Staging: these files are unsigned, and at production their facts would be excluded
+        # (GC-EVD-001) before any control read them.
+        request = EvaluationRequest(root, "staging", AT)
         sample = len(cases) % UPLOAD_EVERY == 0
         cases.append(Case(f"data:{path.relative_to(DATA)}", request, upload=sample))
     return cases
@@ -118,7 +120,8 @@ def builtin_error_case(base: Path) -> Case:
     approvals.parent.mkdir(parents=True)
     approvals.write_text(source.replace("2026-03-03T09:05:00Z", "2300-03-03T09:05:00Z"))
     root = make_bundle(base / "builtin" / "bundle", [approvals], version="2.4.0")
-    return Case("builtin-error:approval-in-2300", EvaluationRequest(root, "production", AT), True)
+    # Staging, where the unsigned approval's facts count and so reach the builtin.
+    return Case("builtin-error:approval-in-2300", EvaluationRequest(root, "staging", AT), True)
 
 
 def adversarial_cases(base: Path) -> list[Case]:
