@@ -83,6 +83,12 @@ def init(
     "--kind",
     help="Shorthand for --label kind=KIND (test suite kind: unit, integration, smoke, uat).",
 )
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Say who vouched for each file, judged against this configuration's trust policy.",
+)
 @handle_errors
 def add(
     directory: Path,
@@ -90,8 +96,12 @@ def add(
     family: str | None,
     labels: tuple[str, ...],
     kind: str | None,
+    config_path: Path | None,
 ) -> None:
-    """Copy evidence files into a draft bundle (all or nothing)."""
+    """Copy evidence files into a draft bundle (all or nothing).
+
+    With --config, each file is also judged against the trust policy: the producer that
+    vouched for it, or why nobody did (the gate judges again at evaluate)."""
     from gatecheck.bundles.store import add_evidence
 
     parsed: dict[str, str] = {}
@@ -102,7 +112,9 @@ def add(
         parsed[key] = value
     if kind:
         parsed["kind"] = kind
-    for added in add_evidence(directory, list(files), family=family, labels=parsed):
+    results = add_evidence(directory, list(files), family=family, labels=parsed)
+    verdicts = _vouched(directory, [a.entry for a in results], config_path)
+    for added in results:
         entry = added.entry
         tool = (
             f" by {entry.tool.name}"
@@ -114,6 +126,26 @@ def add(
         click.echo(
             f"added {entry.source_name} as {entry.type}/{entry.format}{tool} -> {entry.path}{note}"
         )
+        verdict = verdicts.get(entry.path)
+        if verdict is not None and verdict.authenticated:
+            who = f" ({verdict.identity})" if verdict.identity else ""
+            click.echo(f"  vouched for by {verdict.producer}{who}")
+        elif verdict is not None:
+            click.echo(f"gatecheck: warning: {entry.source_name}: {verdict.reason}", err=True)
+
+
+def _vouched(directory: Path, entries: list, config_path: Path | None) -> dict:
+    """Verdicts by bundle path, when a configuration with a trust policy is given."""
+    if config_path is None:
+        return {}
+    from gatecheck.engine.authenticity import judge_bundle_entries
+    from gatecheck.engine.config import load_config
+    from gatecheck.timeutil import now_utc
+
+    config, base = load_config(config_path)
+    trust = config.resolved_trust(base)
+    verdicts = judge_bundle_entries(directory, entries, trust, now_utc())
+    return {v.path: v for v in verdicts}
 
 
 @bundle.command()

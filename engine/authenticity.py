@@ -251,3 +251,26 @@ def _artifact_digests(release: dict[str, Any]) -> set[str]:
             alg, _, value = digest.partition(":")
             found.add(f"{alg.lower()}:{value.lower()}")
     return found
+
+
+def judge_bundle_entries(
+    root: Any, entries: list[EvidenceEntry], trust: ResolvedTrust, effective: datetime
+) -> list[Verdict]:
+    """Verdicts on ``entries`` of the draft bundle at ``root`` (for ``bundle add``, which
+    says at once who vouched for what it stored; the gate judges again when it runs)."""
+    from pathlib import Path
+
+    from gatecheck.bundles.store import RELEASE_FAMILY, read_manifest
+    from gatecheck.evidence import registry
+    from gatecheck.evidence.interface import ParseContext
+
+    root = Path(root)
+    manifest = read_manifest(root)
+    release_entry = next(e for e in manifest.evidence if e.type == RELEASE_FAMILY)
+    release_doc = Document.from_path(root / release_entry.path, name=release_entry.path)
+    release = registry.parse(release_doc, RELEASE_FAMILY, release_entry.format, ParseContext())
+    authenticator = Authenticator(trust, required=False, effective=effective)
+    return [
+        authenticator.judge(entry, Document.from_path(root / entry.path, name=entry.path), release)
+        for entry in entries
+    ]

@@ -169,3 +169,22 @@ def test_attested_scan_names_the_scanned_sbom_as_a_subject(keys: Path, tmp_path:
     assert statement["predicate"]["scanner"]["result"] == json.loads(
         (DATA / "vulnscan" / "pip-audit-2-vulns-with-desc.json").read_text()
     )
+
+
+def test_bundle_add_with_config_says_who_vouched_for_each_file(keys: Path, tmp_path: Path) -> None:
+    files = [
+        _attest(keys, tmp_path / "release.att.json", MANIFEST, "release-manifest", "change"),
+        _approve(keys, tmp_path / "owner.json", "owner"),
+        _approve(keys, tmp_path / "ci.json", "ci"),
+    ]
+    bundle = tmp_path / "bundle"
+    _ok(run_gatecheck("bundle", "init", str(bundle), "--release", "payments-api@2.4.0"))
+    proc = run_gatecheck(
+        "bundle", "add", str(bundle), *map(str, files), "--config", str(keys / "gatecheck.yaml")
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "vouched for by change-system (key:" in proc.stdout
+    assert "vouched for by snakamura (key:" in proc.stdout
+    (warning,) = proc.stderr.splitlines()
+    assert warning.startswith("gatecheck: warning: ci.json: signed by key:")
+    assert "not authorize for approval evidence" in warning
