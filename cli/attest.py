@@ -191,7 +191,8 @@ def approve(
     Who approved is established by the signature alone: the trust policy's directory maps the
     signing key or Sigstore identity to a person and that person's roles.
     """
-    from gatecheck.engine.attest import approval_statement, release_subjects
+    from gatecheck.engine.attest import approve as sign_approval
+    from gatecheck.engine.attest import release_subjects
     from gatecheck.errors import UsageError
 
     name, sep, version = release.rpartition("@")
@@ -205,11 +206,8 @@ def approve(
                 f"({facts.get('name')}@{facts.get('version')})"
             )
     signer = _signer(sign_key, sign_key_passphrase_env, sign_method)
-    approver = (
-        f"key:{signer.key_id}" if hasattr(signer, "key_id") else str(signer.identity.identity)
-    )
-    statement = approval_statement(
-        approver=approver,
+    data = sign_approval(
+        signer=signer,
         decision=decision,
         approval_type=approval_type,
         change_id=change_id,
@@ -218,7 +216,4 @@ def approve(
         subjects=_subjects(release_manifest, subjects),
         comment=comment,
     )
-    from gatecheck.digest import canonical_json
-
-    data = signer.sign([canonical_json(statement)])[0]
     _write(output, data, f"{decision} ({approval_type}) signed by {signer.describe()}")

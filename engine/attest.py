@@ -70,7 +70,35 @@ def attest_file(
     predicate_type, predicate = attestation.predicate_for(
         raw, evidence_type, name=path.name, kind=kind, timestamp=timestamp
     )
-    return _sign(attestation.statement(predicate_type, predicate, list(subjects)), signer)
+    return sign_statement(attestation.statement(predicate_type, predicate, list(subjects)), signer)
+
+
+def approve(
+    *,
+    signer: ReportSigner,
+    decision: str,
+    approval_type: str,
+    change_id: str,
+    release_version: str,
+    timestamp: str,
+    subjects: Sequence[dict[str, Any]],
+    comment: str | None = None,
+) -> bytes:
+    """The signer's own approval statement, signed. The record names the signer's identity
+    as approver; the trust policy's directory, not this name, says who that is."""
+    key_id = getattr(signer, "key_id", None)
+    approver = f"key:{key_id}" if key_id else str(signer.identity.identity)  # type: ignore[attr-defined]
+    statement = approval_statement(
+        approver=approver,
+        decision=decision,
+        approval_type=approval_type,
+        change_id=change_id,
+        release_version=release_version,
+        timestamp=timestamp,
+        subjects=subjects,
+        comment=comment,
+    )
+    return sign_statement(statement, signer)
 
 
 def approval_statement(
@@ -100,5 +128,5 @@ def approval_statement(
     )
 
 
-def _sign(statement: dict[str, Any], signer: ReportSigner) -> bytes:
+def sign_statement(statement: dict[str, Any], signer: ReportSigner) -> bytes:
     return signer.sign([canonical_json(statement)])[0]
