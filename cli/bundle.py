@@ -121,6 +121,8 @@ def add(
         click.echo(
             f"added {entry.source_name} as {entry.type}/{entry.format}{tool} -> {entry.path}{note}"
         )
+        if added.warning:
+            click.echo(added.warning[:500], err=True)
 
 
 @bundle.command()
