@@ -76,7 +76,6 @@ PARAM_DIRECTIONS: dict[str, Any] = {
             "masking_sensitive_classifications",
             "mutable_versions",
             "mutable_version_patterns",
-            "production_environments",
             "parity_environments",
             "parity_keys",
             "ha_availability_levels",
