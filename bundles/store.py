@@ -18,6 +18,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gatecheck.bundles.fsutil import atomic_write, locked
 from gatecheck.bundles.manifest import (
@@ -149,6 +150,21 @@ def _store(
 class Added:
     entry: EvidenceEntry
     replaced: str | None = None
+    warning: str | None = None
+    """One line for the user about a file stored although a control will fail it."""
+
+
+def _stored_warning(name: str, family: str, facts: Any) -> str | None:
+    """Say at ``bundle add`` what the gate would say later: an SBOM that is schema-invalid or
+    of an unsupported spec version is stored (the gate judges it), but GC-ART-003 fails it."""
+    if family != "sbom" or not isinstance(facts, dict) or facts.get("valid") is not False:
+        return None
+    errors = [" ".join(str(e).split()) for e in facts.get("errors") or []]
+    first = errors[0] if errors else "no detail"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return (
+        f"warning: {name}: stored, but this SBOM is invalid: {first}{more}; GC-ART-003 will fail it"
+    )
 
 
 def add_evidence(
@@ -175,7 +191,7 @@ def add_evidence(
         parser, fmt = registry.detect(doc, family)
         # Parse now so a file that cannot be read never enters a bundle (through the registry,
         # whose guard turns a parser's crash on hostile content into a refusal).
-        registry.parse(doc, parser.family, fmt, ParseContext(labels=labels))
+        facts = registry.parse(doc, parser.family, fmt, ParseContext(labels=labels))
         tool = registry.tool(doc, parser, fmt)
         prepared.append(
             (
@@ -184,6 +200,7 @@ def add_evidence(
                 parser.family,
                 fmt,
                 ToolRef(name=tool.name, version=tool.version) if tool else None,
+                _stored_warning(path.name, parser.family, facts),
             )
         )
     added: list[Added] = []
@@ -202,7 +219,7 @@ def add_evidence(
                 )
             if fam == RELEASE_FAMILY:  # checked before anything is written
                 _check_release_identity(manifest, doc, path)
-        for path, doc, fam, fmt, tool in prepared:
+        for path, doc, fam, fmt, tool, warning in prepared:
             entry = _store(root, doc.raw, path.name, fam, fmt, tool, labels)
             replaced = None
             if fam == RELEASE_FAMILY:
@@ -213,7 +230,7 @@ def add_evidence(
                     if not any(x.path == e.path for x in manifest.evidence):
                         (root / e.path).unlink(missing_ok=True)
             manifest.evidence.append(entry)
-            added.append(Added(entry, replaced))
+            added.append(Added(entry, replaced, warning))
         _write_manifest(root, manifest)
     return added
 

@@ -42,7 +42,8 @@ def _signing_options(fn: Any) -> Any:
             "subjects",
             multiple=True,
             metavar="NAME@sha256:HEX",
-            help="A subject (repeatable); instead of, or besides, --release-manifest.",
+            help="A subject, NAME@sha256:HEX or NAME@sha512:HEX (repeatable); instead of, "
+            "or besides, --release-manifest.",
         ),
         click.option(
             "--at",

@@ -10,7 +10,10 @@ import click
 from gatecheck.cli.common import fail, handle_errors
 
 _RELEASE_RE = re.compile(r"^(?P<name>[^@\s]+)@(?P<version>\S+)$")
-_ARTIFACT_RE = re.compile(r"^(?P<name>[^@\s]+)@(?P<digest>sha256:[0-9a-fA-F]{64})$")
+# sha512 too: npm names packages by it. The name may hold "@" (npm scopes: @acme/ui).
+_ARTIFACT_RE = re.compile(
+    r"^(?P<name>\S+)@(?P<digest>sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})$"
+)
 
 
 @click.group()
@@ -27,7 +30,8 @@ def bundle() -> None:
     "artifacts",
     multiple=True,
     metavar="NAME@sha256:HEX",
-    help="An artifact of the release, pinned by digest (repeatable).",
+    help="An artifact of the release, pinned by digest: NAME@sha256:HEX or, e.g. for npm, "
+    "NAME@sha512:HEX (repeatable).",
 )
 @click.option(
     "--manifest",
@@ -53,7 +57,10 @@ def init(
     for artifact in artifacts:
         am = _ARTIFACT_RE.match(artifact)
         if not am:
-            fail(f"--artifact {artifact!r} must be NAME@sha256:<64 hex digits>")
+            fail(
+                f"--artifact {artifact!r} must be NAME@sha256:<64 hex digits> "
+                "or NAME@sha512:<128 hex digits>"
+            )
         specs.append(
             {"name": am["name"], "version": match["version"], "digest": am["digest"].lower()}
         )
@@ -126,6 +133,8 @@ def add(
         click.echo(
             f"added {entry.source_name} as {entry.type}/{entry.format}{tool} -> {entry.path}{note}"
         )
+        if added.warning:
+            click.echo(added.warning[:500], err=True)
         verdict = verdicts.get(entry.path)
         if verdict is not None and verdict.authenticated:
             who = f" ({verdict.identity})" if verdict.identity else ""

@@ -169,7 +169,9 @@ def test_nested_xml_components_are_listed_with_their_path(
     inner = [c for c in facts["components"] if c["name"] == "inner"]
     assert inner[0]["pointer"] == "/bom/components/component[1]/components/component[1]"
     assert inner[0]["hashes"] == {"sha256": "ab" * 32}
-    assert inner[0]["licenses"] == ["MIT OR Apache-2.0"]
+    assert inner[0]["licenses"] == [
+        {"name": "MIT OR Apache-2.0", "spdx": "MIT OR Apache-2.0", "text": False}
+    ]
     assert facts["component_count"] == 4
 
 
@@ -283,10 +285,13 @@ def test_third_party_cyclonedx_xml_validates_and_normalizes(
 def test_xml_license_ids_and_names_are_read() -> None:
     _, facts = parse_file(DATA / "cdx-1.4-laravel-7.12.0-cyclonedx-php-composer.xml")
     assert facts["components"][0]["name"] == "stack-cors"
-    assert facts["components"][0]["licenses"] == ["MIT"]
+    assert facts["components"][0]["licenses"] == [{"name": "MIT", "spdx": "MIT", "text": False}]
     _, facts = parse_file(DATA / "cdx-1.5-cyclonedx-py-environment-with-extras.xml")
     arrow = facts["components"][0]
-    assert arrow["licenses"] == ["License :: OSI Approved :: Apache Software License"]
+    # The trove name as written; "Apache Software License" names no single SPDX license.
+    assert arrow["licenses"] == [
+        {"name": "License :: OSI Approved :: Apache Software License", "spdx": None, "text": False}
+    ]
 
 
 def test_trivy_cyclonedx_json_keeps_components_without_version_or_purl() -> None:
@@ -393,7 +398,7 @@ def test_spdx_example_subject_components_licenses_and_hashes() -> None:
     by_name = {c["name"]: c for c in facts["components"]}
     assert set(by_name) == {"Apache Commons Lang", "Jena", "Saxon"}
     assert by_name["Apache Commons Lang"]["licenses"] == []  # NOASSERTION is no license
-    assert by_name["Saxon"]["licenses"] == ["MPL-1.0"]
+    assert by_name["Saxon"]["licenses"] == [{"name": "MPL-1.0", "spdx": "MPL-1.0", "text": False}]
     assert by_name["Saxon"]["hashes"] == {"sha1": "85ed0817af83a24ad8da68c2b5094de69833983c"}
     assert by_name["Jena"]["purl"] == "pkg:maven/org.apache.jena/apache-jena@3.12.0"
     assert all(set(c) == COMPONENT_KEYS for c in facts["components"])
@@ -416,7 +421,8 @@ def test_spdx_maven_plugin_document_keeps_declared_license_expressions() -> None
     assert facts["subject"]["name"] == "examplemaven"
     assert facts["component_count"] == 5
     junit = next(c for c in facts["components"] if c["name"] == "JUnit")
-    assert junit["licenses"] == ["CPL-1.0"]  # concluded NOASSERTION, declared CPL-1.0
+    # concluded NOASSERTION, declared CPL-1.0
+    assert junit["licenses"] == [{"name": "CPL-1.0", "spdx": "CPL-1.0", "text": False}]
 
 
 def spdx_example() -> dict[str, Any]:
@@ -494,7 +500,9 @@ def test_spdx_checksum_algorithms_are_lowercased_like_cyclonedx() -> None:
     document["packages"][0]["licenseDeclared"] = "MIT OR Apache-2.0"
     openssl = next(c for c in spdx_facts(document)["components"] if c["name"] == "openssl")
     assert openssl["hashes"] == {"sha256": "ab" * 32, "sha3256": "cd" * 32}
-    assert openssl["licenses"] == ["MIT OR Apache-2.0"]
+    assert openssl["licenses"] == [
+        {"name": "MIT OR Apache-2.0", "spdx": "MIT OR Apache-2.0", "text": False}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -587,7 +595,9 @@ def test_controls_pass_a_real_sbom_describing_the_artifact_and_fail_another_vers
     assert "2 of 2 components" in good["GC-ART-004"]["warnings"][0]["msg"]
 
     agpl = copy.deepcopy(sbom)
-    agpl["components"][0]["licenses"] = ["MIT OR AGPL-3.0-or-later"]
+    agpl["components"][0]["licenses"] = [
+        {"name": "MIT OR AGPL-3.0-or-later", "spdx": "MIT OR AGPL-3.0-or-later", "text": False}
+    ]
     bad = evaluate_controls(
         [{"name": "demo-app", "version": "1.2.4"}], [agpl], effective="2026-02-01T00:00:00Z"
     )

@@ -31,11 +31,22 @@ SCAN_KEYS = {
     "target_digests",
     "packages",
     "packages_complete",
+    "scanned_packages",
     "unaudited",
     "warnings",
     "vulnerabilities",
 }
-VULN_KEYS = {"id", "aliases", "package", "severity", "cvss_score", "fix_versions", "pointer"}
+VULN_KEYS = {
+    "id",
+    "aliases",
+    "package",
+    "severity",
+    "cvss_score",
+    "fix_versions",
+    "pointer",
+    "suppressed_by_tool",
+    "suppression_reason",
+}
 
 
 def parse_bytes(raw: bytes, name: str = "scan.json") -> dict[str, Any]:
@@ -206,11 +217,20 @@ def test_grype_clean_scan_keeps_scanner_time_and_target() -> None:
     assert scan["packages_complete"] is False
 
 
-def test_grype_ignored_matches_are_scanned_packages_not_findings() -> None:
+def test_grype_ignored_matches_stay_findings_marked_as_suppressed_by_the_tool() -> None:
     obj = load("grype-presenter-image-golden.json")
-    obj["ignoredMatches"] = [obj["matches"].pop(1)]
+    ignored = obj["matches"].pop(1)
+    ignored["appliedIgnoreRules"] = [{"vulnerability": ignored["vulnerability"]["id"]}]
+    obj["ignoredMatches"] = [ignored]
     scan = parse_obj(obj)
-    assert [v["id"] for v in scan["vulnerabilities"]] == ["CVE-1999-0001"]
+    assert [(v["id"], v["suppressed_by_tool"]) for v in scan["vulnerabilities"]] == [
+        ("CVE-1999-0001", False),
+        (ignored["vulnerability"]["id"], True),
+    ]
+    assert scan["vulnerabilities"][1]["suppression_reason"] == (
+        f"grype ignore rule: vulnerability {ignored['vulnerability']['id']}"
+    )
+    assert scan["vulnerabilities"][1]["pointer"] == "/ignoredMatches/0/vulnerability"
     assert [p["name"] for p in scan["packages"]] == ["package-1", "package-2"]
 
 

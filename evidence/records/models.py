@@ -98,7 +98,9 @@ class AuditLogging(Record):
 class Artifact(Record):
     name: str = Field(description="Artifact name, e.g. an image repository or package name.")
     version: str | None = Field(None, description="Release version of the artifact (SemVer).")
-    digest: str | None = Field(None, description="Content digest, `sha256:<64 hex>`.")
+    digest: str | None = Field(
+        None, description="Content digest, `sha256:<64 hex>` or `sha512:<128 hex>` (npm)."
+    )
     ci_id: str | None = Field(None, description="CMDB configuration item id.")
     regulated: list[str] = Field(
         default_factory=list, description="Regulated data tags: pii, pci, phi, sox."

@@ -31,6 +31,7 @@ from xml.etree.ElementTree import Element
 from gatecheck.errors import EvidenceError
 from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext, Tool
+from gatecheck.evidence.sbom.licenses import license_fact, named_text
 from gatecheck.timeutil import format_rfc3339, parse_rfc3339
 
 SUPPORTED_VERSIONS = ("1.4", "1.5", "1.6")
@@ -38,7 +39,7 @@ MAX_REPORTED_ERRORS = 20
 XML_NAMESPACE_PREFIX = "http://cyclonedx.org/schema/bom/"
 
 
-def _schema_dir() -> Path:
+def schema_dir() -> Path:
     # Located without importing cyclonedx (its import pulls in much more than the schemas).
     spec = importlib.util.find_spec("cyclonedx")
     if spec is None or not spec.submodule_search_locations:
@@ -50,7 +51,7 @@ def _schema_dir() -> Path:
 def json_validator(spec_version: str) -> Any:
     import jsonschema_rs
 
-    base = _schema_dir()
+    base = schema_dir()
 
     def retrieve(uri: str) -> Any:
         name = uri.rsplit("/", 1)[-1]
@@ -88,7 +89,7 @@ def xml_validator(spec_version: str) -> Any:
     except ImportError:
         raise EvidenceError("lxml is not installed; reinstall gatecheck") from None
 
-    base = _schema_dir().resolve()
+    base = schema_dir().resolve()
 
     class LocalSchemas(etree.Resolver):  # type: ignore[misc]
         def resolve(self, url: str, pubid: str | None, context: Any) -> Any:
@@ -187,19 +188,24 @@ def sbom_facts(
 # -- JSON ------------------------------------------------------------------------------------
 
 
-def _licenses(entries: Any) -> list[str]:
-    found: list[str] = []
+def _licenses(entries: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
     for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
         if isinstance(entry.get("expression"), str):
-            found.append(entry["expression"])
+            found.append(license_fact(entry["expression"]))
         lic = entry.get("license")
         if isinstance(lic, dict):
             if isinstance(lic.get("id"), str):
-                found.append(lic["id"])
+                found.append(license_fact(lic["id"]))
             elif isinstance(lic.get("name"), str):
-                found.append(lic["name"])
+                text = lic.get("text")
+                if isinstance(text, dict):
+                    content = text.get("content") if text.get("encoding") is None else None
+                    found.append(named_text(lic["name"], content))
+                else:
+                    found.append(license_fact(lic["name"]))
     return found
 
 
@@ -287,21 +293,26 @@ class _XmlReader:
             return None
         return (found.text or "").strip()
 
-    def licenses(self, comp: Element) -> list[str]:
-        found: list[str] = []
+    def licenses(self, comp: Element) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         for entry in self.children(comp, "licenses"):
             for item in entry:
                 kind = safe.local_name(item.tag)
                 if not item.tag.startswith(self.ns):
                     continue
                 if kind == "expression" and item.text is not None:
-                    found.append(item.text.strip())
+                    found.append(license_fact(item.text.strip()))
                 elif kind == "license":
                     value = self.text(item, "id")
-                    if value is None:
-                        value = self.text(item, "name")
                     if value is not None:
-                        found.append(value)
+                        found.append(license_fact(value))
+                    elif (value := self.text(item, "name")) is not None:
+                        text = self.child(item, "text")
+                        if text is None:
+                            found.append(license_fact(value))
+                        else:
+                            plain = text.get("encoding") is None
+                            found.append(named_text(value, text.text if plain else None))
         return found
 
     def hashes(self, comp: Element) -> dict[str, str]:

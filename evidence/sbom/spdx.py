@@ -27,6 +27,7 @@ from gatecheck.evidence.sbom.cyclonedx import (
     sbom_facts,
     subject_facts,
 )
+from gatecheck.evidence.sbom.licenses import license_fact
 
 SUPPORTED_VERSION = "SPDX-2.3"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
@@ -211,7 +212,7 @@ def _package(pkg: dict[str, Any], pointer: str) -> dict[str, Any]:
         "purl": _purl(pkg),
         # SPDX purposes (LIBRARY, APPLICATION, ...) lowercased read like CycloneDX types.
         "type": purpose.lower() if isinstance(purpose, str) else None,
-        "licenses": _licenses(pkg),
+        "licenses": [license_fact(name) for name in _licenses(pkg)],
         "hashes": _hashes(pkg),
         "pointer": pointer,
     }

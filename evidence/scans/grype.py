@@ -3,7 +3,10 @@
 Layout (grype's JSON presenter): ``matches[]`` each with ``vulnerability`` (id, severity,
 cvss[], fix{versions, state}), ``relatedVulnerabilities[]`` (aliases, usually the NVD CVE)
 and ``artifact`` (name, version, type, purl); ``ignoredMatches[]`` are findings the user's
-grype configuration suppressed; ``source`` is what was scanned; ``descriptor`` names grype,
+grype configuration suppressed (each with ``appliedIgnoreRules[]``: vulnerability, reason,
+fix-state, package, vex-status, vex-justification). A suppression in the scanner is not a
+gatecheck waiver, so ignored matches are findings too, marked ``suppressed_by_tool`` with the
+rules as ``suppression_reason``; ``source`` is what was scanned; ``descriptor`` names grype,
 its version and the scan time. For an image, ``target_digests`` holds the image's manifest,
 config (image ID) and repository digests, so policies can tell which artifact was scanned.
 
@@ -77,6 +80,25 @@ def _package(artifact: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ignore_reason(match: dict[str, Any]) -> str:
+    """The grype ignore rules that hid a match, in words (its config gives no other reason)."""
+    parts = []
+    rules = match.get("appliedIgnoreRules")
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
+        fields = [
+            f"{key} {rule[key]}"
+            for key in ("vulnerability", "fix-state", "vex-status", "vex-justification", "reason")
+            if isinstance(rule.get(key), str) and rule[key]
+        ]
+        package = rule.get("package")
+        if isinstance(package, dict) and isinstance(package.get("name"), str):
+            fields.append(f"package {package['name']}")
+        parts.append(", ".join(fields) or "a rule matching every finding")
+    return "grype ignore rule: " + ("; ".join(parts) if parts else "none recorded")
+
+
 class GrypeParser(EvidenceParser):
     family = "vulnerability-scan"
     formats = ("grype-json",)
@@ -109,8 +131,11 @@ class GrypeParser(EvidenceParser):
                 if identity not in seen:
                     seen.add(identity)
                     packages.append(package)
-                if key == "matches":
-                    vulns.append(self._finding(doc, match, package, pointer))
+                finding = self._finding(doc, match, package, pointer)
+                if key == "ignoredMatches":
+                    finding["suppressed_by_tool"] = True
+                    finding["suppression_reason"] = _ignore_reason(match)
+                vulns.append(finding)
         return {
             "scanner": {"name": "grype", "version": sev.text(descriptor.get("version"))},
             "timestamp": sev.normalize_time(descriptor.get("timestamp")),
@@ -118,6 +143,8 @@ class GrypeParser(EvidenceParser):
             "target_digests": _target_digests(obj.get("source")),
             "packages": packages,
             "packages_complete": False,
+            # Grype always catalogs packages (its JSON lists only the matched ones).
+            "scanned_packages": True,
             "unaudited": [],
             "warnings": [],
             "vulnerabilities": vulns,
@@ -151,6 +178,8 @@ class GrypeParser(EvidenceParser):
             "cvss_score": best[1] if best else None,
             "fix_versions": [v for v in fix.get("versions") or [] if isinstance(v, str) and v],
             "pointer": f"{pointer}/vulnerability",
+            "suppressed_by_tool": False,
+            "suppression_reason": None,
         }
 
     def tool(self, doc: Document, fmt: str) -> Tool | None:

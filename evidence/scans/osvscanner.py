@@ -212,6 +212,8 @@ class OsvScannerParser(EvidenceParser):
             "target_digests": [],
             "packages": packages,
             "packages_complete": complete,
+            # A clean scan without --all-packages lists nothing: the JSON cannot tell.
+            "scanned_packages": True,
             "unaudited": [],
             "warnings": [],
             "vulnerabilities": vulns,
@@ -250,6 +252,10 @@ class OsvScannerParser(EvidenceParser):
             "cvss_score": cvss_score,
             "fix_versions": _fix_versions(records, package["name"], package["ecosystem"]),
             "pointer": f"{base}/vulnerabilities/{members[0][0]}",
+            # Vulnerabilities ignored by osv-scanner.toml are dropped from the JSON (the CLI
+            # only prints "Filtered N vulnerabilities from output"): nothing to keep here.
+            "suppressed_by_tool": False,
+            "suppression_reason": None,
         }
 
     def tool(self, doc: Document, fmt: str) -> Tool | None:

@@ -71,6 +71,9 @@ class PipAuditParser(EvidenceParser):
                             v for v in vuln.get("fix_versions") or [] if isinstance(v, str)
                         ],
                         "pointer": f"/dependencies/{i}/vulns/{j}",
+                        # --ignore-vuln drops findings from the JSON without a trace.
+                        "suppressed_by_tool": False,
+                        "suppression_reason": None,
                     }
                 )
         return {
@@ -81,6 +84,7 @@ class PipAuditParser(EvidenceParser):
             "packages": packages,
             # pip-audit lists every dependency it collected, audited or not.
             "packages_complete": True,
+            "scanned_packages": bool(obj["dependencies"]),
             "unaudited": unaudited,
             "warnings": [],
             "vulnerabilities": vulns,

@@ -9,6 +9,10 @@ Each result is normalized with the values the SARIF 2.1.0 specification defines 
 - suppressed (§3.27.23, §3.35.3): at least one suppression whose status is ``accepted`` or
   absent, and none ``underReview`` or ``rejected`` (the SARIF SDK's reading).
   ``suppression_justified`` says whether such an accepted suppression gives a justification.
+- ``suppressed_by_tool`` / ``suppression_reason``: the same, in the shape every scanner's
+  suppressed findings have (the reason is the justifications, or null).
+- A log whose ``runs`` is null (§3.13.4: an error stopped the tool before it could start a run)
+  is read as a failed analysis: no runs, ``runs_null`` true.
 - Per run: tool name and version; ``execution_successful`` (false when any invocation says
   ``executionSuccessful: false``, null when the run records no invocation) and ``errors``
   (tool execution and configuration notifications at level ``error``).
@@ -32,7 +36,8 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\d+)\}")
 
 
 def _is_sarif(obj: dict[str, Any]) -> bool:
-    if not isinstance(obj.get("runs"), list):
+    # §3.13.4: runs is null when an error stopped the tool before it could start a run.
+    if not isinstance(obj.get("runs"), list) and not ("runs" in obj and obj["runs"] is None):
         return False
     schema = obj.get("$schema")
     return isinstance(obj.get("version"), str) or (
@@ -177,6 +182,11 @@ def _suppressions(result: dict[str, Any]) -> tuple[list[dict[str, Any]], bool, b
     return entries, suppressed, justified
 
 
+def _reason(entries: list[dict[str, Any]]) -> str | None:
+    texts = [e["justification"].strip() for e in entries if (e["justification"] or "").strip()]
+    return "; ".join(texts) or None
+
+
 def _security_severity(
     result: dict[str, Any], rule: dict[str, Any] | None, pointer: str, issues: list[str]
 ) -> float | None:
@@ -262,7 +272,7 @@ class SarifParser(EvidenceParser):
                 f"gatecheck reads SARIF {SUPPORTED_VERSION}"
             )
         runs, results = [], []
-        for r, run in enumerate(obj["runs"]):
+        for r, run in enumerate(obj["runs"] or []):
             pointer = f"/runs/{r}"
             if not isinstance(run, dict):
                 raise EvidenceError(f"{doc.name}: {pointer} is not an object")
@@ -308,6 +318,8 @@ class SarifParser(EvidenceParser):
             else (True if states and all(s is True for s in states) else None),
             "errors": [e for run in runs for e in run["errors"]],
             "runs": runs,
+            # true for "runs": null, the log of an analyzer that failed before any run.
+            "runs_null": obj["runs"] is None,
             "results": results,
         }
 
@@ -351,6 +363,10 @@ class SarifParser(EvidenceParser):
             "suppressions": suppressions,
             "suppressed": suppressed,
             "suppression_justified": justified,
+            # Marked like the vulnerability scanners' ignore lists; only a justified
+            # suppression exempts a result (GC-ART-006), an unjustified one still counts.
+            "suppressed_by_tool": suppressed,
+            "suppression_reason": _reason(suppressions) if suppressed else None,
             "baseline_state": baseline if isinstance(baseline, str) else None,
             "pointer": pointer,
         }

@@ -7,12 +7,19 @@ JSON in recent versions) and ``Vulnerabilities[]``.
 
 Severity is Trivy's ``Severity`` (UNKNOWN -> none); only for UNKNOWN is the band derived from
 the CVSS scores Trivy lists (the severity source's first, then NVD's, then any). Findings the
-user suppressed (``ModifiedFindings``) are not vulnerabilities. An end-of-life OS is a warning:
-Trivy says its detection there "may be insufficient".
+user suppressed (``.trivyignore``, ignore policies, VEX) appear, with ``--show-suppressed``,
+under ``Results[].ExperimentalModifiedFindings[]`` (Go field ``ModifiedFindings``: ``Type``,
+``Status`` such as ``ignored`` or ``not_affected``, ``Statement``, ``Source``, ``Finding``).
+A suppression in the scanner is not a gatecheck waiver: suppressed vulnerabilities are findings
+too, marked ``suppressed_by_tool`` with the status, statement and source as
+``suppression_reason``. A report with no package result at all (``--scanners secret`` or
+``config`` only) sets ``scanned_packages`` false: it is not a vulnerability scan. An
+end-of-life OS is a warning: Trivy says its detection there "may be insufficient".
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from gatecheck.errors import EvidenceError
@@ -20,6 +27,17 @@ from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext,
 from gatecheck.evidence.scans import severity as sev
 
 _PACKAGE_CLASSES = ("os-pkgs", "lang-pkgs")
+# The JSON key Trivy writes, and the Go field name some converters write instead.
+_MODIFIED_KEYS = ("ExperimentalModifiedFindings", "ModifiedFindings")
+
+
+def _modified_reason(entry: dict[str, Any]) -> str:
+    parts = [
+        f"{label} {entry[key]}"
+        for key, label in (("Status", "status"), ("Statement", "statement"), ("Source", "source"))
+        if isinstance(entry.get(key), str) and entry[key]
+    ]
+    return "trivy suppressed it: " + (", ".join(parts) if parts else "no reason recorded")
 
 
 def _looks_like_trivy(obj: dict[str, Any]) -> bool:
@@ -105,8 +123,9 @@ class TrivyParser(EvidenceParser):
             raise EvidenceError(f"{doc.name}: Results is not a list")
         packages: list[dict[str, Any]] = []
         seen: set[Any] = set()
-        vulns = []
+        vulns: list[dict[str, Any]] = []
         complete = True
+        scanned_packages = False
 
         def add(package: dict[str, Any]) -> None:
             key = package["purl"] or (package["name"], package["version"], package["ecosystem"])
@@ -125,15 +144,25 @@ class TrivyParser(EvidenceParser):
                         add(_package_from_listing(pkg, ecosystem))
             elif result.get("Class") in _PACKAGE_CLASSES:
                 complete = False
+            if result.get("Class") in _PACKAGE_CLASSES:
+                scanned_packages = True
             for j, vuln in enumerate(result.get("Vulnerabilities") or []):
                 pointer = f"/Results/{i}/Vulnerabilities/{j}"
-                if not isinstance(vuln, dict) or not sev.text(vuln.get("VulnerabilityID")):
-                    raise EvidenceError(f"{doc.name}: {pointer} has no VulnerabilityID")
-                package = _package_from_finding(vuln, ecosystem)
-                if package["name"] is None:
-                    raise EvidenceError(f"{doc.name}: {pointer} has no PkgName")
-                add(package)
-                vulns.append(self._finding(vuln, package, pointer))
+                finding = self._checked_finding(doc, vuln, ecosystem, pointer, add)
+                vulns.append(finding)
+            for key in _MODIFIED_KEYS:
+                modified = result.get(key)
+                for j, entry in enumerate(modified if isinstance(modified, list) else []):
+                    pointer = f"/Results/{i}/{key}/{j}"
+                    if not isinstance(entry, dict) or entry.get("Type") != "vulnerability":
+                        continue  # suppressed secrets, misconfigurations, licenses
+                    finding = self._checked_finding(
+                        doc, entry.get("Finding"), ecosystem, f"{pointer}/Finding", add
+                    )
+                    finding["suppressed_by_tool"] = True
+                    finding["suppression_reason"] = _modified_reason(entry)
+                    scanned_packages = True
+                    vulns.append(finding)
         return {
             "scanner": {"name": "trivy", "version": self._version(obj)},
             "timestamp": sev.normalize_time(obj.get("CreatedAt")),
@@ -141,10 +170,27 @@ class TrivyParser(EvidenceParser):
             "target_digests": self._target_digests(obj),
             "packages": packages,
             "packages_complete": complete,
+            "scanned_packages": scanned_packages or bool(packages),
             "unaudited": [],
             "warnings": self._warnings(obj),
             "vulnerabilities": vulns,
         }
+
+    def _checked_finding(
+        self,
+        doc: Document,
+        vuln: Any,
+        ecosystem: str | None,
+        pointer: str,
+        add: Callable[[dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        if not isinstance(vuln, dict) or not sev.text(vuln.get("VulnerabilityID")):
+            raise EvidenceError(f"{doc.name}: {pointer} has no VulnerabilityID")
+        package = _package_from_finding(vuln, ecosystem)
+        if package["name"] is None:
+            raise EvidenceError(f"{doc.name}: {pointer} has no PkgName")
+        add(package)
+        return self._finding(vuln, package, pointer)
 
     @staticmethod
     def _finding(vuln: dict[str, Any], package: dict[str, Any], pointer: str) -> dict[str, Any]:
@@ -165,6 +211,8 @@ class TrivyParser(EvidenceParser):
             # Trivy joins several fixed versions (one per release line) with ", ".
             "fix_versions": [v.strip() for v in fixed.split(",") if v.strip()] if fixed else [],
             "pointer": pointer,
+            "suppressed_by_tool": False,
+            "suppression_reason": None,
         }
 
     @staticmethod

@@ -1,14 +1,15 @@
 # METADATA
 # title: Immutable artifact reference
 # description: >-
-#   Every artifact in the release is pinned by a sha256 digest and carries a SemVer release
+#   Every artifact in the release is pinned by a sha256 or sha512 digest (npm names packages
+#   by sha512) and carries a SemVer release
 #   version, so what was evaluated is exactly what gets deployed. Mutable tags (latest,
 #   snapshots, dev) can point at different bytes tomorrow.
 # custom:
 #   id: GC-ART-001
 #   severity: high
 #   remediation: >-
-#     Reference each artifact by `sha256:<digest>` and give it a SemVer version
+#     Reference each artifact by `sha256:<digest>` (or `sha512:<digest>`) and give it a SemVer version
 #     (e.g. 1.4.0); never promote `latest` or `-SNAPSHOT` builds.
 #   frameworks:
 #     slsa-v1.0: [Build L1 provenance subject digests]
@@ -39,10 +40,10 @@ deny contains result if {
 
 deny contains result if {
 	some i, artifact in input.release.artifacts
-	not lib.artifact_sha256(artifact)
+	not lib.artifact_digest(artifact)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("artifact %s has no sha256 digest (got %v)", [artifact.name, object.get(artifact, "digest", null)]),
+		sprintf("artifact %s has no sha256 or sha512 digest (got %v)", [artifact.name, object.get(artifact, "digest", null)]),
 		[lib.release_ref(sprintf("/artifacts/%d/digest", [i]))],
 		{"artifact": artifact.name},
 	)

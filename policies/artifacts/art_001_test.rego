@@ -22,7 +22,7 @@ test_artifact_without_version_uses_release_version if {
 
 test_missing_digest_fails if {
 	some r in art_001.deny with input as release([{"name": "payments-api", "version": "1.4.0"}])
-	contains(r.msg, "no sha256 digest")
+	contains(r.msg, "no sha256 or sha512 digest")
 	r.scope.artifact == "payments-api"
 	r.evidence[0].pointer == "/artifacts/0/digest"
 }
@@ -49,4 +49,21 @@ test_non_semver_fails if {
 test_no_artifacts_fails if {
 	some r in art_001.deny with input as release([])
 	contains(r.msg, "lists no artifacts")
+}
+
+# npm names a package by sha512 (its integrity and attestation subject digest).
+sha512 := concat("", ["sha512:", concat("", [x | some _ in numbers.range(1, 128); x := "e"])])
+
+test_sha512_pinned_artifact_passes if {
+	count(art_001.deny) == 0 with input as release([{"name": "left-pad", "version": "1.3.0", "digest": sha512}])
+}
+
+test_sha512_of_the_wrong_length_fails if {
+	short := concat("", ["sha512:", concat("", [x | some _ in numbers.range(1, 64); x := "e"])])
+	count(art_001.deny) == 1 with input as release([{"name": "left-pad", "version": "1.3.0", "digest": short}])
+}
+
+test_other_algorithms_fail if {
+	count(art_001.deny) == 1 with input as release([{"name": "a", "version": "1.0.0", "digest": concat("", ["md5:", concat("", [x | some _ in numbers.range(1, 32); x := "e"])])}])
+	count(art_001.deny) == 1 with input as release([{"name": "a", "version": "1.0.0", "digest": concat("", ["sha384:", concat("", [x | some _ in numbers.range(1, 96); x := "e"])])}])
 }

@@ -2,13 +2,13 @@
 # title: Artifact signature verified from a trusted signer
 # description: >-
 #   Every artifact the release lists carries a signature that gatecheck verified
-#   cryptographically over the artifact's sha256 digest, made by a signer the organisation
+#   cryptographically over the artifact's sha256 (or sha512) digest, made by a signer the organisation
 #   trusts. Signatures come from Sigstore bundles (keyless: verified offline against the
 #   Sigstore trusted root, the signing certificate judged at the transparency-log or
 #   timestamp-authority time), key-signed DSSE envelopes and detached signatures (verified
 #   against the configured trusted keys), and from signed in-toto attestations such as SLSA
 #   provenance, whose signature covers their subjects' digests. A signature covers an
-#   artifact when one of its subjects has the artifact's sha256 digest: a signature over
+#   artifact when one of its subjects has the artifact's sha256 (or sha512) digest: a signature over
 #   other bytes, one that did not verify, or one from a signer missing from `trusted_signers`
 #   does not count. `trusted_signers` lists `{identity, issuer}` (certificate SAN and OIDC
 #   issuer, both exact), `{identity_regexp, issuer}` (the regular expression must match the
@@ -108,12 +108,13 @@ signer_label(signer) := sprintf("%s (issuer %s)", [signer.identity, signer.issue
 
 # -- which signature covers which artifact ------------------------------------------------
 
-# The artifact's sha256 hex; undefined (not an error) when the digest is missing or null.
-sha256_of(artifact) := lib.artifact_sha256(artifact) if is_string(object.get(artifact, "digest", null))
+# The artifact's sha256 or sha512 digest ({"alg", "hex"}); undefined (not an error) when the
+# digest is missing, null or malformed.
+digest_of(artifact) := lib.artifact_digest(artifact) if is_string(object.get(artifact, "digest", null))
 
 covers(item, artifact) if {
 	some subject in object.get(item, "subjects", [])
-	lower(object.get(object.get(subject, "digest", {}), "sha256", "")) == sha256_of(artifact)
+	lib.digests_name_artifact(object.get(subject, "digest", {}), artifact)
 }
 
 covering(artifact) := [item | some item in signed; covers(item, artifact)]
@@ -128,10 +129,10 @@ item_name(item) := object.get(object.get(item, "source", {}), "name", "signature
 
 deny contains result if {
 	some i, artifact in artifacts
-	not sha256_of(artifact)
+	not digest_of(artifact)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("artifact %s has no sha256 digest, so no signature can be matched to its bytes", [artifact.name]),
+		sprintf("artifact %s has no sha256 or sha512 digest, so no signature can be matched to its bytes", [artifact.name]),
 		[lib.release_ref(sprintf("/artifacts/%d/digest", [i]))],
 		{"artifact": artifact.name},
 	)
@@ -139,7 +140,7 @@ deny contains result if {
 
 deny contains result if {
 	some i, artifact in artifacts
-	sha256_of(artifact)
+	digest_of(artifact)
 	count(covering(artifact)) == 0
 	result := lib.scoped_result(
 		rego.metadata.chain(),

@@ -157,7 +157,7 @@ test_artifact_without_digest_fails if {
 	unpinned := {"name": "payments-api", "version": "1.4.0", "digest": null}
 	doc := release_input("production", [unpinned], {"signature": [good]})
 	some r in art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
-	contains(r.msg, "has no sha256 digest")
+	contains(r.msg, "has no sha256 or sha512 digest")
 }
 
 test_each_artifact_needs_its_own_signature if {
@@ -179,4 +179,22 @@ test_info_declares_control if {
 	art_002.info.id == "GC-ART-002"
 	art_002.info.stages.production == "fail"
 	"trusted_signers" in art_002.info.params
+}
+
+hex512 := concat("", [x | some _ in numbers.range(1, 128); x := "e"])
+
+npm_pkg := {"name": "left-pad", "version": "1.3.0", "digest": concat("", ["sha512:", hex512])}
+
+sha512_signature(value) := signature(hex, {"subjects": [{"name": "pkg:npm/left-pad@1.3.0", "digest": {"sha512": value}, "pointer": "/dsseEnvelope/payload"}]})
+
+test_sha512_artifact_is_covered_by_a_sha512_subject if {
+	doc := release_input("production", [npm_pkg], {"signature": [sha512_signature(hex512)]})
+	count(art_002.deny) == 0 with input as doc with data.gatecheck.config.params.trusted_signers as trusted
+}
+
+test_sha512_artifact_is_not_covered_by_other_bytes_or_another_algorithm if {
+	other := concat("", [x | some _ in numbers.range(1, 128); x := "f"])
+	doc := release_input("production", [npm_pkg], {"signature": [sha512_signature(other), good]})
+	some r in art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "no signature in the bundle covers artifact left-pad")
 }

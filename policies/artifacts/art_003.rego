@@ -3,7 +3,7 @@
 # description: >-
 #   Every artifact the release lists is described by a software bill of materials
 #   (CycloneDX 1.4-1.6 JSON or XML, SPDX 2.3 JSON) whose subject is that artifact: the same
-#   sha256 digest, or the same name and version (a subject with a different sha256 describes
+#   sha256 (or sha512) digest, or the same name and version (a subject with a different digest describes
 #   other bytes and does not count). Each SBOM describing an artifact must be schema-valid,
 #   list at least one component, identify its components by version and purl (at most
 #   `sbom_max_unidentified` without; 0 in production, 5 in staging and 25 in dev, where
@@ -55,10 +55,10 @@ artifact_version(artifact) := artifact.version if {
 	is_string(artifact.version)
 } else := object.get(input.release, "version", null)
 
-subject_sha256(subject) := lower(object.get(object.get(subject, "digests", {}), "sha256", ""))
+subject_digests(subject) := object.get(subject, "digests", {})
 
 subject_matches(subject, artifact) if {
-	subject_sha256(subject) == lib.artifact_sha256(artifact)
+	lib.digests_name_artifact(subject_digests(subject), artifact)
 }
 
 subject_matches(subject, artifact) if {
@@ -67,10 +67,13 @@ subject_matches(subject, artifact) if {
 	not digest_conflict(subject, artifact)
 }
 
-# Same name and version but a different sha256: the SBOM describes other bytes.
+# Same name and version but a different digest by the artifact's algorithm: the SBOM describes
+# other bytes.
 digest_conflict(subject, artifact) if {
-	subject_sha256(subject) != ""
-	subject_sha256(subject) != lib.artifact_sha256(artifact)
+	d := lib.artifact_digest(artifact)
+	theirs := lower(object.get(subject_digests(subject), d.alg, ""))
+	theirs != ""
+	theirs != d.hex
 }
 
 describes(sbom, artifact) if {
@@ -124,7 +127,7 @@ deny contains result if {
 	not i in described_artifacts
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("no SBOM describes artifact %s (by sha256 digest or name and version); %s", [artifact_label(artifact), no_sbom_detail]),
+		sprintf("no SBOM describes artifact %s (by digest or name and version); %s", [artifact_label(artifact), no_sbom_detail]),
 		[lib.release_ref(sprintf("/artifacts/%d", [i]))],
 		{"artifact": artifact.name},
 	)

@@ -207,3 +207,19 @@ test_release_without_artifacts_is_not_applicable if {
 	count(art_003.deny) == 0 with input as release_input("production", [], [api_sbom])
 	count(art_003.warn) == 0 with input as release_input("production", [], [api_sbom])
 }
+
+hex512 := concat("", [x | some _ in numbers.range(1, 128); x := "e"])
+
+npm_pkg := {"name": "left-pad", "version": "1.3.0", "digest": concat("", ["sha512:", hex512])}
+
+test_sha512_artifact_is_described_by_an_sbom_with_its_sha512 if {
+	s := sbom([subject("pkg:npm/left-pad", null, {"sha512": hex512})], {})
+	count(art_003.deny) == 0 with input as release_input("production", [npm_pkg], [s])
+}
+
+test_same_name_and_version_but_another_sha512_describes_other_bytes if {
+	other := concat("", [x | some _ in numbers.range(1, 128); x := "f"])
+	s := sbom([subject("left-pad", "1.3.0", {"sha512": other})], {})
+	some r in art_003.deny with input as release_input("production", [npm_pkg], [s])
+	contains(r.msg, "no SBOM describes artifact left-pad")
+}

@@ -7,10 +7,15 @@
 #   expressions (`MIT OR AGPL-3.0-or-later` matches: the denied license is one of the terms a
 #   distributor may end up bound by). The deprecated forms count as their current identifiers:
 #   `X+` as `X-or-later` (and `X`), a bare GNU identifier such as `AGPL-3.0` as
-#   `AGPL-3.0-only`. Components without any license information are reported as a warning,
-#   since nobody can tell whether they may be shipped. The release's own root component (the
-#   SBOM subject) is not checked: its license is the organisation's choice. Without any SBOM
-#   there are no licenses to check; GC-ART-003 fails the missing SBOM.
+#   `AGPL-3.0-only`. Licenses given by name are resolved to SPDX ids by the SBOM parsers
+#   before this check (SPDX license list names, e.g. "Server Side Public License" is
+#   SSPL-1.0, and Python trove classifiers such as `License :: OSI Approved :: MIT License`);
+#   a name that resolves to no SPDX license is reported as a warning (a named license text
+#   beside a resolved license of the same component adds nothing to check), as are components
+#   without any license information, since nobody can tell whether they may be shipped. The
+#   release's own root component (the SBOM subject) is not checked: its license is the
+#   organisation's choice. Without any SBOM there are no licenses to check; GC-ART-003 fails
+#   the missing SBOM.
 # custom:
 #   id: GC-ART-004
 #   severity: high
@@ -19,7 +24,8 @@
 #     that component with a justification, or have legal review add the license to the
 #     organisation's allowed set (the `license_deny` parameter). For unknown licenses,
 #     configure the SBOM producer to record license data (e.g. package metadata) or declare
-#     the license in the SBOM.
+#     the license in the SBOM by SPDX id; a name gatecheck cannot resolve (an ambiguous trove
+#     classifier such as "BSD License") needs the SPDX id declared instead.
 #   frameworks:
 #     iso27001: [A.5.32]
 #     nist-800-53: [CM-10, SR-4]
@@ -80,11 +86,31 @@ component_label(c) := sprintf("%s %s", [c.name, c.version]) if {
 
 sbom_name(sbom) := object.get(object.get(sbom, "source", {}), "name", "SBOM")
 
-# Denied ids per distinct license string: SBOMs repeat a handful of licenses across
+# A license fact: {"name": as written, "spdx": the SPDX expression it resolves to, or null,
+# "text": whether the SBOM attaches the license text}.
+# A plain string (never produced by the parsers) is read as an unresolved name.
+spdx_of(license) := license.spdx if {
+	is_object(license)
+	is_string(license.spdx)
+	license.spdx != ""
+}
+
+written(license) := license.name if {
+	is_object(license)
+	is_string(license.name)
+} else := sprintf("%v", [license])
+
+shown(license) := sprintf("%q", [written(license)]) if {
+	written(license) == spdx_of(license)
+} else := sprintf("%q (SPDX %s)", [written(license), spdx_of(license)]) if {
+	spdx_of(license)
+} else := sprintf("%q", [written(license)])
+
+# Denied ids per distinct SPDX expression: SBOMs repeat a handful of licenses across
 # thousands of components, so each expression is tokenized once, not once per component.
-denied_in[license] := hits if {
-	some license in {l | some sbom in sboms; some c in object.get(sbom, "components", []); some l in object.get(c, "licenses", [])}
-	hits := sort([id | some id in license_ids(license); is_denied(id)])
+denied_in[expression] := hits if {
+	some expression in {spdx_of(l) | some sbom in sboms; some c in object.get(sbom, "components", []); some l in object.get(c, "licenses", [])}
+	hits := sort([id | some id in license_ids(expression); is_denied(id)])
 	count(hits) > 0
 }
 
@@ -92,11 +118,11 @@ deny contains result if {
 	some sbom in sboms
 	some c in object.get(sbom, "components", [])
 	some license in object.get(c, "licenses", [])
-	hits := denied_in[license]
+	hits := denied_in[spdx_of(license)]
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("component %s in %s is licensed %q, which includes %s from license_deny", [
-			component_label(c), sbom_name(sbom), license, concat(", ", hits),
+		sprintf("component %s in %s is licensed %s, which includes %s from license_deny", [
+			component_label(c), sbom_name(sbom), shown(license), concat(", ", hits),
 		]),
 		[lib.ref_at(sbom, c.pointer)],
 		{"component": component_key(c)},
@@ -108,16 +134,48 @@ warn contains result if {
 	components := object.get(sbom, "components", [])
 	unknown := [c | some c in components; count(object.get(c, "licenses", [])) == 0]
 	count(unknown) > 0
-	shown := array.slice(unknown, 0, 5)
+	shown_components := array.slice(unknown, 0, 5)
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("%d of %d components in %s have no license information: %s%s", [
 			count(unknown), count(components), sbom_name(sbom),
-			concat(", ", [component_label(c) | some c in shown]),
-			more_suffix(count(unknown) - count(shown)),
+			concat(", ", [component_label(c) | some c in shown_components]),
+			more_suffix(count(unknown) - count(shown_components)),
 		]),
 		[lib.ref_at(sbom, c.pointer) | some c in array.slice(unknown, 0, 10)],
 	)
+}
+
+# A license name that resolves to no SPDX id cannot be checked against license_deny.
+warn contains result if {
+	some sbom in sboms
+	components := object.get(sbom, "components", [])
+	unresolved := [[c, l] | some c in components; some l in object.get(c, "licenses", []); unresolved_in(c, l)]
+	count(unresolved) > 0
+	first := array.slice(unresolved, 0, 5)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%d component licenses in %s name no SPDX license, so license_deny cannot be applied: %s%s", [
+			count(unresolved), sbom_name(sbom),
+			concat(", ", [sprintf("%s: %q", [component_label(p[0]), written(p[1])]) | some p in first]),
+			more_suffix(count(unresolved) - count(first)),
+		]),
+		[lib.ref_at(sbom, p[0].pointer) | some p in array.slice(unresolved, 0, 10)],
+	)
+}
+
+unresolved_in(c, license) if {
+	not spdx_of(license)
+	not supplementary_text(c, license)
+}
+
+# CycloneDX producers attach license files as named texts ("declared license file: LICENSE")
+# beside the license id; such a text adds nothing to check when the component has a resolved
+# license. A named text alone is an unresolved license.
+supplementary_text(c, license) if {
+	license.text == true
+	some other in object.get(c, "licenses", [])
+	spdx_of(other)
 }
 
 more_suffix(n) := sprintf(" (and %d more)", [n]) if {

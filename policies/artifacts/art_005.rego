@@ -9,8 +9,12 @@
 #   finding whose scanner gives no severity (pip-audit never does) counts as
 #   `vuln_unknown_severity` (high). A scan fails when it is older than `scan_max_age_hours`
 #   (24) at the effective time, judged by the scanner's own time or, when it records none, the
-#   time the file was added to the bundle; and when the scanner reports packages or targets
-#   it could not audit. Coverage: every SBOM in the bundle must be covered by the scans.
+#   time the file was added to the bundle; when the scanner reports packages or targets it
+#   could not audit; and when the report scanned no packages at all (a Trivy report of secrets
+#   or configuration only is not a vulnerability scan). Findings the scanner was told to
+#   ignore (Grype `ignoredMatches`, Trivy `.trivyignore`/VEX findings under
+#   `ExperimentalModifiedFindings`, reported with `--show-suppressed`) count like any other:
+#   a tool-side suppression is not a waiver; only a gatecheck waiver covers them. Coverage: every SBOM in the bundle must be covered by the scans.
 #   An SBOM is covered wholesale when a scan's target is the SBOM's subject itself (a scanned
 #   image's manifest, config or repository sha256 digest equals the SBOM subject's sha256).
 #   Otherwise each package component of the SBOM (one with a purl, or a library or framework
@@ -157,12 +161,34 @@ deny contains result if {
 	reason := failure(vuln)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("%s%s in %s: %s severity%s, %s [%s]", [
+		sprintf("%s%s in %s: %s severity%s, %s%s [%s]", [
 			vuln.id, aliases_note(vuln), package_label(vuln.package), effective_severity(vuln),
-			severity_note(vuln), reason, scan_name(scan),
+			severity_note(vuln), reason, suppression_note(vuln), scan_name(scan),
 		]),
 		[lib.ref_at(scan, vuln.pointer)],
 		{"vulnerability": vuln.id, "component": component(vuln.package)},
+	)
+}
+
+# A scanner's own ignore list is not a waiver: the finding counts, and the report says why the
+# scanner hid it, so the reviewer can turn it into a gatecheck waiver (approver, expiry).
+suppression_note(vuln) := sprintf("; the scanner was told to ignore it (%s), which is not a gatecheck waiver", [
+	object.get(vuln, "suppression_reason", "no reason recorded"),
+]) if {
+	vuln.suppressed_by_tool == true
+} else := ""
+
+# -- what was scanned ---------------------------------------------------------------------------
+
+deny contains result if {
+	some scan in scans
+	scan.scanned_packages == false
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("%s report %s scanned no packages (e.g. only secrets or configuration), so it is not a vulnerability scan", [
+			scanner_name(scan), scan_name(scan),
+		]),
+		[lib.ref(scan)],
 	)
 }
 

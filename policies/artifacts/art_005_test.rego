@@ -17,6 +17,7 @@ vuln(severity, fixes) := {
 	"id": "PYSEC-2024-60", "aliases": ["CVE-2024-3651"], "package": idna,
 	"severity": severity, "cvss_score": null, "fix_versions": fixes,
 	"pointer": "/dependencies/0/vulns/0",
+	"suppressed_by_tool": false, "suppression_reason": null,
 }
 
 scan(vulns) := {
@@ -26,6 +27,7 @@ scan(vulns) := {
 	"target_digests": [],
 	"packages": [idna, six],
 	"packages_complete": true,
+	"scanned_packages": true,
 	"unaudited": [],
 	"warnings": [],
 	"vulnerabilities": vulns,
@@ -230,4 +232,44 @@ test_scan_without_any_time_fails if {
 	timeless := object.union(scan([]), {"timestamp": null, "source": {"path": "p", "name": "n.json", "added_at": null}})
 	some r in art_005.deny with input as prod([timeless])
 	contains(r.msg, "its age is unknown")
+}
+
+# -- tool-side suppressions are not waivers ----------------------------------------------------
+
+# A Grype match its ignore rules hid, as evidence/scans/grype.py reports it.
+grype_ignored := {
+	"id": "CVE-2024-3651", "aliases": [], "package": idna,
+	"severity": "high", "cvss_score": 7.5, "fix_versions": ["3.7"],
+	"pointer": "/ignoredMatches/0/vulnerability",
+	"suppressed_by_tool": true,
+	"suppression_reason": "grype ignore rule: vulnerability CVE-2024-3651",
+}
+
+test_finding_the_scanner_was_told_to_ignore_still_fails if {
+	some r in art_005.deny with input as prod([scan([grype_ignored])])
+	contains(r.msg, "CVE-2024-3651 in idna 3.6: high severity")
+	contains(r.msg, "the scanner was told to ignore it (grype ignore rule: vulnerability CVE-2024-3651), which is not a gatecheck waiver")
+	r.scope == {"vulnerability": "CVE-2024-3651", "component": "pkg:pypi/idna@3.6"}
+}
+
+test_suppressed_finding_below_the_thresholds_passes_like_any_other if {
+	low := object.union(grype_ignored, {"severity": "low", "fix_versions": []})
+	count(art_005.deny) == 0 with input as prod([scan([low])])
+}
+
+# -- a report that scanned no packages is not a vulnerability scan ----------------------------
+
+# trivy fs --scanners secret: Results of class "secret" only (evidence/scans/trivy.py).
+trivy_secrets_only := object.union(scan([]), {
+	"scanner": {"name": "trivy", "version": "0.58.1"},
+	"packages": [], "packages_complete": true, "scanned_packages": false,
+})
+
+test_secrets_only_trivy_report_fails if {
+	some r in art_005.deny with input as prod([trivy_secrets_only])
+	contains(r.msg, "trivy report pip-audit.json scanned no packages (e.g. only secrets or configuration), so it is not a vulnerability scan")
+}
+
+test_secrets_only_report_beside_a_real_scan_still_fails if {
+	count(art_005.deny) == 1 with input as prod([scan([]), trivy_secrets_only])
 }

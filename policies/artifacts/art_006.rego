@@ -78,6 +78,17 @@ valid_threshold(value) if {
 
 deny contains result if {
 	some log in logs
+	log.runs_null == true
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("SARIF log %s has \"runs\": null: the analyzer failed before it could start a run, so nothing was analysed", [log_name(log)]),
+		[lib.ref_at(log, "/runs")],
+	)
+}
+
+deny contains result if {
+	some log in logs
+	not log.runs_null == true
 	count(object.get(log, "runs", [])) == 0
 	result := lib.result(
 		rego.metadata.chain(),

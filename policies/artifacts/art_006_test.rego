@@ -10,6 +10,7 @@ finding(overrides) := object.union(
 		"security_severity": null, "message": "subprocess call with shell=True",
 		"locations": [{"uri": "src/app.py", "uri_base_id": null, "start_line": 6}],
 		"suppressions": [], "suppressed": false, "suppression_justified": false,
+		"suppressed_by_tool": false, "suppression_reason": null,
 		"baseline_state": null, "pointer": "/runs/0/results/0",
 	},
 	overrides,
@@ -27,6 +28,7 @@ run(overrides) := object.union(
 sarif(runs, results) := {
 	"sarif_version": "2.1.0",
 	"runs": runs,
+	"runs_null": false,
 	"results": results,
 	"source": {"path": "evidence/004-bandit.sarif", "name": "bandit.sarif", "added_at": "2026-03-01T11:00:00Z"},
 }
@@ -126,4 +128,24 @@ test_non_numeric_threshold_fails_closed if {
 	some r in art_006.deny with input as prod([])
 		with data.gatecheck.config.params.sast_fail_security_severity as "7"
 	contains(r.msg, "parameter sast_fail_security_severity is 7")
+}
+
+# {"version": "2.1.0", "runs": null}: the analyzer failed before any run (SARIF 2.1.0 §3.13.4).
+test_runs_null_is_a_failed_analysis_not_a_pass if {
+	log := object.union(sarif([], []), {"runs_null": true})
+	denies := art_006.deny with input as doc("production", [log])
+	count(denies) == 1
+	some r in denies
+	contains(r.msg, "has \"runs\": null: the analyzer failed before it could start a run")
+	r.evidence == [{"path": "evidence/004-bandit.sarif", "pointer": "/runs"}]
+}
+
+test_unjustified_suppression_in_the_tool_still_fails if {
+	suppressed := finding({
+		"level": "error", "suppressions": [{"kind": "inSource", "status": null, "justification": null}],
+		"suppressed": true, "suppression_justified": false,
+		"suppressed_by_tool": true, "suppression_reason": null,
+	})
+	some r in art_006.deny with input as prod([suppressed])
+	contains(r.msg, "suppressed without a justification")
 }

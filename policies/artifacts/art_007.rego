@@ -2,7 +2,7 @@
 # title: Build provenance from a trusted builder
 # description: >-
 #   Every artifact the release lists has SLSA build provenance (v0.2 or v1 in-toto
-#   attestation) that names the artifact's sha256 digest as a subject, was produced by a
+#   attestation) that names the artifact's sha256 (or sha512) digest as a subject, was produced by a
 #   builder listed in `trusted_builders` (exact builder ids, or `{id_regexp}` matching the
 #   whole id), and records a build from the release's own source repository
 #   (`source_repository` of the release manifest; compared without `git+`, a trailing `/` or
@@ -52,7 +52,7 @@ not_applicable contains "the release lists no artifacts, so there is no build to
 
 covers(p, artifact) if {
 	some subject in object.get(p, "subjects", [])
-	lower(object.get(object.get(subject, "digest", {}), "sha256", "")) == art_002.sha256_of(artifact)
+	lib.digests_name_artifact(object.get(subject, "digest", {}), artifact)
 }
 
 authentic(p) if lib.param("provenance_require_verified") == false
@@ -119,10 +119,10 @@ authenticity_problem(p) := sprintf("%s: not verified (%s)", [item_name(p), objec
 
 deny contains result if {
 	some i, artifact in artifacts
-	not art_002.sha256_of(artifact)
+	not art_002.digest_of(artifact)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("artifact %s has no sha256 digest, so no provenance can be matched to its bytes", [artifact.name]),
+		sprintf("artifact %s has no sha256 or sha512 digest, so no provenance can be matched to its bytes", [artifact.name]),
 		[lib.release_ref(sprintf("/artifacts/%d/digest", [i]))],
 		{"artifact": artifact.name},
 	)
@@ -130,7 +130,7 @@ deny contains result if {
 
 deny contains result if {
 	some i, artifact in artifacts
-	art_002.sha256_of(artifact)
+	art_002.digest_of(artifact)
 	count(covering(artifact)) == 0
 	result := lib.scoped_result(
 		rego.metadata.chain(),

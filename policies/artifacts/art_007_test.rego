@@ -179,7 +179,7 @@ test_one_good_provenance_is_enough_among_bad_ones if {
 test_artifact_without_digest_fails if {
 	doc := release_input("production", [{"name": "payments-api", "digest": null}], "https://github.com/acme/payments", [good])
 	some r in denials(doc)
-	contains(r.msg, "has no sha256 digest")
+	contains(r.msg, "has no sha256 or sha512 digest")
 }
 
 test_release_without_artifacts_is_not_applicable if {
@@ -198,4 +198,13 @@ test_info_declares_control if {
 	art_007.info.id == "GC-ART-007"
 	art_007.info.stages.production == "fail"
 	"trusted_builders" in art_007.info.params
+}
+
+hex512 := concat("", [x | some _ in numbers.range(1, 128); x := "e"])
+
+test_sha512_artifact_is_matched_by_its_provenance_subject if {
+	npm_pkg := {"name": "payments-api", "version": "1.4.0", "digest": concat("", ["sha512:", hex512])}
+	p := provenance(hex, {"subjects": [{"name": "pkg:npm/payments-api@1.4.0", "digest": {"sha512": hex512}, "pointer": "/dsseEnvelope/payload"}]})
+	count(denials(release_input("production", [npm_pkg], "https://github.com/acme/payments", [p]))) == 0
+	count(denials(release_input("production", [npm_pkg], "https://github.com/acme/payments", [good]))) == 1
 }

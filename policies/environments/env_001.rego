@@ -3,24 +3,32 @@
 # description: >-
 #   Every copy of production data into a non-production environment is covered by a masking
 #   attestation for the same dataset, source and target (and clone, when the attestation
-#   names one) that is verified, recent, made under a current masking policy, and leaves no
-#   sensitive field unmasked; when `require_signed_masking` is set, the attestation is
-#   DSSE-signed by a trusted attestor key. A clone is judged by its newest covering
-#   attestation; an attestation of a production copy with no clone record is judged too.
+#   names one) that is verified, recent, made under a current masking policy, lists the
+#   dataset's fields and leaves no sensitive field unmasked; when `require_signed_masking` is
+#   set, the attestation is DSSE-signed by a trusted attestor key. Environments are
+#   classified `production` or `non-production` by the `environments` map in policy data
+#   (names compared trimmed and case-folded), never by how a name is spelt; an environment
+#   the map does not classify fails, since nobody can tell whether production data left
+#   production. Classifications are compared with `masking_sensitive_classifications`
+#   trimmed and case-folded (`pii `, `PII` and `pii` are one). A clone is judged by its
+#   newest covering attestation; an attestation of a production copy with no clone record
+#   is judged too.
 # custom:
 #   id: GC-ENV-001
 #   severity: critical
 #   remediation: >-
 #     Mask the dataset under the current masking policy, verify it (checksum or sampling) and
-#     add the attestation (`gatecheck bundle add masking.yaml`); signed by the masking
-#     service's key when signatures are required. Remove unmasked copies.
+#     add the attestation (`gatecheck bundle add masking.yaml`) listing every field of the
+#     dataset; signed by the masking service's key when signatures are required. Remove
+#     unmasked copies. Classify every environment that data is copied between in the
+#     `environments` parameter (name -> production or non-production).
 #   frameworks:
 #     soc2: [C1.1, CC6.1]
 #     iso27001: [A.8.11, A.8.33]
 #     nist-800-53: [SA-3(2), SC-28, PM-25]
 #   evidence: [masking-attestation, data-clone]
 #   params:
-#     - production_environments
+#     - environments
 #     - masking_max_age_days
 #     - masking_min_policy_version
 #     - masking_sensitive_classifications
@@ -39,12 +47,21 @@ import data.gatecheck.lib
 
 info := lib.control_info(rego.metadata.chain())
 
-production := {lower(e) | some e in lib.param("production_environments")}
+# Environment names as the policy data spells them, trimmed and case-folded.
+env_key(name) := lower(trim_space(name))
+
+environment_classes := {env_key(name): class | some name, class in lib.param("environments")}
+
+env_class(name) := environment_classes[env_key(name)]
 
 out_of_production(source_env, target_env) if {
-	lower(source_env) in production
-	not lower(target_env) in production
+	env_class(source_env) == "production"
+	env_class(target_env) == "non-production"
 }
+
+sensitive := {lower(trim_space(s)) | some s in lib.param("masking_sensitive_classifications")}
+
+is_sensitive(classification) if lower(trim_space(classification)) in sensitive
 
 # Copies of production data into a non-production environment.
 clones := [c |
@@ -63,8 +80,8 @@ time_ns(record) := time.parse_rfc3339_ns(record.time)
 # when both name it, else made no earlier than the copy.
 covers(a, c) if {
 	a.dataset == c.dataset
-	lower(a.source_environment) == lower(c.from)
-	lower(a.target_environment) == lower(c.to)
+	env_key(a.source_environment) == env_key(c.from)
+	env_key(a.target_environment) == env_key(c.to)
 	same_clone(a, c)
 }
 
@@ -103,9 +120,49 @@ covers_any_clone(a) if {
 	covers(a, c)
 }
 
+# -- environments the policy data does not classify ------------------------------------------
+
+deny contains result if {
+	some kind in ["data_clone", "masking_attestation"]
+	some record in lib.evidence(kind)
+	some name in record_environments(kind, record)
+	not env_class(name)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("environment %q (%s of %s) has no class in the environments parameter, so whether production data left production cannot be told", [
+			name, kind_label[kind], record.dataset,
+		]),
+		[lib.ref(record)],
+	)
+}
+
+kind_label := {"data_clone": "data clone", "masking_attestation": "masking attestation"}
+
+record_environments("data_clone", r) := {r.from, r.to}
+
+record_environments("masking_attestation", r) := {r.source_environment, r.target_environment}
+
+deny contains result if {
+	some name, class in lib.param("environments")
+	not class in {"production", "non-production"}
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("parameter environments classifies %q as %v; use production or non-production", [name, class]),
+		[],
+	)
+}
+
 not_applicable contains "no production data was copied into a non-production environment" if {
 	count(clones) == 0
 	count(attestations) == 0
+	not unclassified_environment
+}
+
+unclassified_environment if {
+	some kind in ["data_clone", "masking_attestation"]
+	some record in lib.evidence(kind)
+	some name in record_environments(kind, record)
+	not env_class(name)
 }
 
 what(c, a) := sprintf("clone %s of %s from %s to %s", [object.get(c, "id", null), c.dataset, c.from, c.to]) if {
@@ -144,7 +201,7 @@ deny contains result if {
 deny contains result if {
 	some [c, a] in judged
 	some i, field in a.fields
-	lower(field.classification) in {lower(s) | some s in lib.param("masking_sensitive_classifications")}
+	is_sensitive(field.classification)
 	field.masked != true
 	result := lib.result(
 		rego.metadata.chain(),
@@ -155,7 +212,12 @@ deny contains result if {
 
 attestation_problems(a) := [p | some check in checks; p := check_problem(check, a)]
 
-checks := ["verification", "age", "policy_version", "policy_format", "policy_minimum", "signature"]
+checks := ["fields", "verification", "age", "policy_version", "policy_format", "policy_minimum", "signature"]
+
+# An attestation that lists no field shows nothing masked: it cannot vouch for the copy.
+check_problem("fields", a) := "lists no fields, so it shows nothing was masked" if {
+	count(object.get(a, "fields", [])) == 0
+}
 
 check_problem("verification", a) := "records no verification of the masking" if object.get(a, "verification", null) == null
 

@@ -181,3 +181,50 @@ test_signed_attestation_cites_its_payload if {
 		{"path": "evidence/masking.yaml", "pointer": "/payload"},
 	]
 }
+
+# -- positive evidence: fields listed, classifications normalized ----------------------------
+
+test_attestation_listing_no_fields_fails if {
+	d := doc([clone({})], [attestation({"fields": []})])
+	messages(d) == {"clone clone-7f3e2a of payments.customers from production to staging: masking attestation by data-platform-masking@example.org lists no fields, so it shows nothing was masked"}
+}
+
+test_every_spelling_of_a_sensitive_classification_fails if {
+	every spelled in ["pii ", " PII", "Pii", "pci\t"] {
+		count(env_001.deny) == 1 with input as doc([clone({})], [attestation({"fields": [field("email", spelled, false)]})])
+	}
+}
+
+# -- environments resolve to classes through policy data -------------------------------------
+
+test_environment_names_are_compared_trimmed_and_case_folded if {
+	d := doc([clone({"from": " Production", "to": "STAGING "})], [attestation({"source_environment": "production", "target_environment": "staging"})])
+	count(env_001.deny) == 0 with input as d
+	count(env_001.not_applicable) == 0 with input as d
+}
+
+test_a_production_environment_named_otherwise_is_production_through_the_map if {
+	d := doc([clone({"from": "eu-live-1"})], [])
+	classes := {"eu-live-1": "production", "staging": "non-production"}
+	messages(d) == {"clone clone-7f3e2a of payments.customers from eu-live-1 to staging at 2026-03-03T02:01:44Z has no masking attestation"} with data.gatecheck.config.params.environments as classes
+}
+
+test_production_spelling_without_a_class_is_not_production if {
+	# The map, not the spelling, decides: "production" classified non-production is not production.
+	d := doc([clone({})], [])
+	env_001.not_applicable == {"no production data was copied into a non-production environment"} with input as d
+		with data.gatecheck.config.params.environments as {"production": "non-production", "staging": "non-production"}
+}
+
+test_unclassified_environment_fails_and_is_never_not_applicable if {
+	d := doc([clone({"from": "prod-eu"})], [])
+	some r in env_001.deny with input as d
+	r.msg == "environment \"prod-eu\" (data clone of payments.customers) has no class in the environments parameter, so whether production data left production cannot be told"
+	count(env_001.not_applicable) == 0 with input as d
+}
+
+test_misspelt_class_in_the_parameter_fails if {
+	some r in env_001.deny with input as doc([], [])
+		with data.gatecheck.config.params.environments as {"production": "Production"}
+	contains(r.msg, "parameter environments classifies \"production\" as Production")
+}

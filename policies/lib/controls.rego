@@ -89,3 +89,24 @@ artifact_sha256(artifact) := lower(substring(artifact.digest, 7, -1)) if {
 	is_string(artifact.digest)
 	regex.match(`^sha256:[0-9a-fA-F]{64}$`, artifact.digest)
 }
+
+# Digest algorithms an artifact may be pinned by (the catalog's GC-ART-001), with their hex
+# lengths: sha256 for images and most packages, sha512 for npm, which names packages by it.
+artifact_digest_lengths := {"sha256": 64, "sha512": 128}
+
+# The artifact's digest as {"alg", "hex" (lowercase)}, when it is a well-formed
+# `sha256:<64 hex>` or `sha512:<128 hex>`; undefined otherwise.
+artifact_digest(artifact) := {"alg": parts[0], "hex": lower(parts[1])} if {
+	is_string(artifact.digest)
+	parts := split(artifact.digest, ":")
+	count(parts) == 2
+	count(parts[1]) == artifact_digest_lengths[parts[0]]
+	regex.match(`^[0-9a-fA-F]+$`, parts[1])
+}
+
+# Whether a digest set ({alg: hex}: in-toto subjects, SBOM subject hashes) names the artifact's
+# bytes by the artifact's own algorithm.
+digests_name_artifact(digests, artifact) if {
+	d := artifact_digest(artifact)
+	lower(object.get(digests, d.alg, "")) == d.hex
+}

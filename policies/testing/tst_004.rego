@@ -3,23 +3,27 @@
 # description: >-
 #   A major release has a penetration test of a pre-production environment
 #   (`pentest_environments`) no older than `pentest_max_age_days`; any release whose newest
-#   pentest is older than that needs a new one. The pentest that counts has no open finding
-#   at or above `pentest_fail_severity`, and a named reviewer signed it off after the test
-#   and before the effective time. Findings with an unknown severity or status cannot be
-#   judged and are reported.
+#   pentest is older than that needs a new one. The pentest that counts has no finding at or
+#   above `pentest_fail_severity` whose status is unresolved (`pentest_unresolved_statuses`:
+#   open, or merely `accepted`: accepting a risk is a gatecheck waiver scoped to the finding,
+#   with an approver and an expiry, not a word in the report), and a named reviewer signed it
+#   off after the test and before the effective time. Only `pentest_resolved_statuses`
+#   (fixed) clear a finding; statuses are compared trimmed and case-folded. Findings with an
+#   unknown severity or status cannot be judged and are reported.
 # custom:
 #   id: GC-TST-004
 #   severity: high
 #   remediation: >-
-#     Commission or repeat the penetration test against staging, fix (or formally accept)
-#     the critical and high findings, have the results reviewed and signed off, and add the
+#     Commission or repeat the penetration test against staging, fix the critical and high
+#     findings (or accept one formally: a gatecheck waiver for GC-TST-004 scoped to its
+#     finding id, with approver and expiry), have the results reviewed and signed off, and add the
 #     summary (`kind: PentestSummary`) to the bundle.
 #   frameworks:
 #     soc2: [CC4.1, CC8.1]
 #     iso27001: [A.8.8, A.8.29]
 #     nist-800-53: [CA-8, SA-11, SI-2]
 #   evidence: [pentest-summary, release-manifest]
-#   params: [pentest_max_age_days, pentest_environments, pentest_fail_severity]
+#   params: [pentest_max_age_days, pentest_environments, pentest_fail_severity, pentest_resolved_statuses, pentest_unresolved_statuses]
 #   stages:
 #     production: fail
 #     staging: warn
@@ -76,19 +80,34 @@ deny contains result if {
 
 pre_production_word := " in pre-production" if lc.major else := ""
 
+status_key(status) := lower(trim_space(status))
+
+resolved_statuses := {status_key(s) | some s in lib.param("pentest_resolved_statuses")}
+
+unresolved_statuses := {status_key(s) | some s in lib.param("pentest_unresolved_statuses")}
+
+# Why an unresolved finding is not cleared, in the words of its status.
+unresolved_note(f) := "" if {
+	status_key(f.status) == "open"
+} else := sprintf(" (marked %q: accepting a risk takes a gatecheck waiver scoped to the finding, with approver and expiry)", [f.status])
+
 deny contains result if {
 	some p in judged
 	some i, f in p.findings
-	f.status == "open"
+	status_key(f.status) in unresolved_statuses
 	lower(f.severity) in object.keys(lib.severity_rank)
 	lib.at_or_above(lower(f.severity), lib.param("pentest_fail_severity"))
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("open %s pentest finding %s: %v", [lower(f.severity), finding_id(f, i), object.get(f, "title", null)]),
+		sprintf("unresolved %s pentest finding %s: %v%s", [lower(f.severity), finding_id(f, i), object.get(f, "title", null), unresolved_note(f)]),
 		[lc.field_ref(p, sprintf("/findings/%d", [i]))],
 		{"vulnerability": finding_id(f, i)},
 	)
 }
+
+known_status(status) if status_key(status) in resolved_statuses
+
+known_status(status) if status_key(status) in unresolved_statuses
 
 finding_id(f, i) := f.id if lc.present(object.get(f, "id", null)) else := sprintf("finding-%d", [i])
 
@@ -97,7 +116,7 @@ deny contains result if {
 	some i, f in p.findings
 	problems := array.concat(
 		[sprintf("severity %q", [f.severity]) | not lower(f.severity) in object.keys(lib.severity_rank)],
-		[sprintf("status %q", [f.status]) | not f.status in {"open", "fixed", "accepted"}],
+		[sprintf("status %q", [f.status]) | not known_status(f.status)],
 	)
 	count(problems) > 0
 	result := lib.scoped_result(

@@ -50,14 +50,42 @@ test_stale_pentest_fails_for_any_release if {
 test_open_high_finding_fails if {
 	findings := [{"id": "PT-9", "title": "SQL injection", "severity": "High", "status": "open"}]
 	some r in tst_004.deny with input as run("major", [pentest({"findings": findings})])
-	contains(r.msg, "open high pentest finding PT-9: SQL injection")
+	r.msg == "unresolved high pentest finding PT-9: SQL injection"
 	r.scope.vulnerability == "PT-9"
 	r.evidence[0].pointer == "/findings/0"
 }
 
-test_accepted_critical_finding_passes if {
+test_critical_finding_merely_marked_accepted_fails if {
+	findings := [{"id": "PT-3", "title": "RCE in upload", "severity": "critical", "status": "accepted"}]
+	some r in tst_004.deny with input as run("major", [pentest({"findings": findings})])
+	contains(r.msg, "unresolved critical pentest finding PT-3: RCE in upload (marked \"accepted\": accepting a risk takes a gatecheck waiver")
+	r.scope.vulnerability == "PT-3"
+}
+
+test_status_spelling_does_not_clear_a_finding if {
+	every status in ["Accepted", " open", "ACCEPTED "] {
+		count(tst_004.deny) == 1 with input as run("major", [pentest({"findings": [{"id": "PT-3", "severity": "high", "status": status}]})])
+	}
+}
+
+test_only_a_resolved_status_clears_a_finding if {
+	count(tst_004.deny) == 0 with input as run("major", [pentest({"findings": [{"id": "PT-3", "severity": "critical", "status": " Fixed"}]})])
+}
+
+test_accepted_low_finding_below_the_threshold_passes if {
+	count(tst_004.deny) == 0 with input as run("major", [pentest({"findings": [{"id": "PT-5", "severity": "low", "status": "accepted"}]})])
+}
+
+test_unknown_status_cannot_be_judged if {
+	some r in tst_004.deny with input as run("major", [pentest({"findings": [{"id": "PT-6", "severity": "high", "status": "risk-accepted"}]})])
+	contains(r.msg, `unknown status "risk-accepted"`)
+}
+
+test_statuses_come_from_policy_data if {
 	findings := [{"id": "PT-3", "severity": "critical", "status": "accepted"}]
 	count(tst_004.deny) == 0 with input as run("major", [pentest({"findings": findings})])
+		with data.gatecheck.config.params.pentest_resolved_statuses as ["fixed", "accepted"]
+		with data.gatecheck.config.params.pentest_unresolved_statuses as ["open"]
 }
 
 test_unknown_severity_fails if {
