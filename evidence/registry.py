@@ -7,6 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gatecheck.errors import EvidenceError, GatecheckError
+from gatecheck.evidence import safe
 from gatecheck.evidence.interface import Document, EvidenceParser, ParseContext
 
 if TYPE_CHECKING:
@@ -181,7 +182,8 @@ def parse(doc: Document, family: str, fmt: str, ctx: ParseContext) -> dict[str, 
             labels={**ctx.labels, "kind": att.kind}, config=ctx.config, release=ctx.release
         )
     parser = parser_for(family, fmt)
-    return _guarded(doc, parser, f"reading it as {fmt}", parser.parse, doc, fmt, ctx)
+    with safe.paused_gc():  # normalizing a large file builds millions of acyclic objects
+        return _guarded(doc, parser, f"reading it as {fmt}", parser.parse, doc, fmt, ctx)
 
 
 def tool(doc: Document, parser: EvidenceParser, fmt: str) -> Any:

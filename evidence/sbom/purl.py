@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gatecheck.evidence import safe
+
 _PERCENT = {"%40": "@", "%2b": "+", "%2B": "+", "%3a": ":", "%3A": ":", "%20": " "}
 _PERCENT_RE = re.compile("|".join(re.escape(k) for k in _PERCENT))
 _PYPI_SEPARATORS = re.compile(r"[-_.]+")
@@ -28,16 +30,26 @@ PACKAGE_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
 def purl_key(purl: Any) -> str | None:
     """``pkg:type/namespace/name@version`` lowercased, without qualifiers and subpath, with
     common percent-escapes decoded, PyPI names normalized (PEP 503) and Go's ``v`` dropped."""
-    if not isinstance(purl, str) or not purl.lower().startswith("pkg:"):
+    if not isinstance(purl, str) or purl[:4].lower() != "pkg:":
         return None
-    base = purl.split("#", 1)[0].split("?", 1)[0]
-    decoded = _PERCENT_RE.sub(lambda m: _PERCENT[m.group(0)], base).lower()
+    # Runs for every package of every SBOM and scan: the common purl has no qualifier,
+    # subpath or escape, so each costly step runs only when its character is present.
+    base = purl
+    if "#" in base:
+        base = base.split("#", 1)[0]
+    if "?" in base:
+        base = base.split("?", 1)[0]
+    if "%" in base:
+        base = _PERCENT_RE.sub(lambda m: _PERCENT[m.group(0)], base)
+    decoded = base.lower()
     at = decoded.rfind("@")
     if at <= 4:
         return None
     path = decoded[:at]
     if path.startswith("pkg:pypi/"):
-        path = "pkg:pypi/" + _PYPI_SEPARATORS.sub("-", path[9:])
+        name = path[9:]
+        if "_" in name or "." in name or "--" in name:
+            path = "pkg:pypi/" + _PYPI_SEPARATORS.sub("-", name)
     version = decoded[at + 1 :]
     if not version or "/" in version:  # an npm scope's "@", not a version
         return None
@@ -52,18 +64,28 @@ def name_key(name: Any, version: Any) -> str | None:
     return None
 
 
-def _annotate_item(item: Any) -> None:
-    if isinstance(item, dict):
-        item["purl_key"] = purl_key(item.get("purl"))
-        item["name_key"] = name_key(item.get("name"), item.get("version"))
+def _annotate_items(items: list[Any]) -> None:
+    for item in items:
+        if type(item) is dict:
+            item["purl_key"] = purl_key(item.get("purl"))
+            name, version = item.get("name"), item.get("version")
+            item["name_key"] = (
+                f"{name.lower()}@{version}"
+                if type(name) is str and type(version) is str and name and version
+                else name_key(name, version)
+            )
 
 
 def annotate(family: str, facts: dict[str, Any]) -> None:
     """Add ``purl_key``/``name_key`` to the package-like items of one evidence fact."""
+    with safe.paused_gc():
+        _annotate(family, facts)
+
+
+def _annotate(family: str, facts: dict[str, Any]) -> None:
     for path in PACKAGE_FIELDS.get(family, ()):
         value: Any = facts.get(path[0])
         items = value if isinstance(value, list) else [value]
-        for item in items:
-            if len(path) == 2:
-                item = item.get(path[1]) if isinstance(item, dict) else None
-            _annotate_item(item)
+        if len(path) == 2:
+            items = [item.get(path[1]) if isinstance(item, dict) else None for item in items]
+        _annotate_items(items)

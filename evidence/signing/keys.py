@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -76,6 +75,8 @@ def load_public_key(pem: str | bytes, *, what: str = "public key") -> PublicKey:
     data = _as_bytes(pem)
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
+            from cryptography import x509  # only for certificates: a large import
+
             key: Any = x509.load_pem_x509_certificate(data).public_key()
         else:
             key = serialization.load_pem_public_key(data)

@@ -31,11 +31,9 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ObjectIdentifier
 
 from gatecheck.errors import ConfigError, EvidenceError
 from gatecheck.evidence import safe
@@ -44,15 +42,20 @@ from gatecheck.evidence.signing import dsse
 from gatecheck.evidence.signing.keys import KeyError_, TrustedKey, load_public_key, trusted_keys
 from gatecheck.timeutil import format_rfc3339
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
 SIGSTORE_MEDIA_TYPE_PREFIX = "application/vnd.dev.sigstore.bundle"
 INTOTO_STATEMENT_PREFIX = "https://in-toto.io/Statement/"
 DETACHED_SUFFIXES = (".sig", ".signature")
 MAX_DETACHED_BYTES = 4096
 
 # Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md)
-_OIDC_ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
-_OIDC_ISSUER_V2 = ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
-_FULCIO_OTHERNAME = ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
+# Fulcio's certificate extensions. X.509 (a large import) loads only when a certificate is read:
+# evidence signed with a configured key never needs it.
+_OIDC_ISSUER_V1 = "1.3.6.1.4.1.57264.1.1"
+_OIDC_ISSUER_V2 = "1.3.6.1.4.1.57264.1.8"
+_FULCIO_OTHERNAME = "1.3.6.1.4.1.57264.1.7"
 
 _SHIPPED_ROOTS = {
     "public-good": "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev",
@@ -183,6 +186,8 @@ def _der_utf8(value: bytes) -> str:
 
 def certificate_identity(cert: x509.Certificate) -> dict[str, str | None]:
     """The signer as Fulcio records it: SAN (URI, email or Fulcio username) and OIDC issuer."""
+    from cryptography import x509
+
     identity: str | None = None
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -191,7 +196,7 @@ def certificate_identity(cert: x509.Certificate) -> dict[str, str | None]:
         values += [
             _der_utf8(other.value)
             for other in san.get_values_for_type(x509.OtherName)
-            if other.type_id == _FULCIO_OTHERNAME
+            if other.type_id.dotted_string == _FULCIO_OTHERNAME
         ]
         identity = values[0] if values else None
     except x509.ExtensionNotFound:
@@ -202,7 +207,7 @@ def certificate_identity(cert: x509.Certificate) -> dict[str, str | None]:
         (_OIDC_ISSUER_V1, lambda b: b.decode("utf-8", "replace")),
     ):
         try:
-            ext = cert.extensions.get_extension_for_oid(oid).value
+            ext = cert.extensions.get_extension_for_oid(x509.ObjectIdentifier(oid)).value
         except x509.ExtensionNotFound:
             continue
         raw = getattr(ext, "value", None)
@@ -358,6 +363,8 @@ def _bundle_certificate(material: Mapping[str, Any], name: str) -> x509.Certific
     if raw is None:
         return None
     der = _b64(raw, what=f"{name}: /verificationMaterial certificate")
+    from cryptography import x509
+
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError:
@@ -647,6 +654,8 @@ def _embedded_certificate(
     """An envelope carrying its signing certificate but no log entry or timestamp: the
     signature may match the certificate, yet nothing proves it was made while the short-lived
     certificate was valid, so it cannot be trusted."""
+    from cryptography import x509
+
     try:
         cert = x509.load_pem_x509_certificate(signature.cert.encode("utf-8"))  # type: ignore[union-attr]
     except ValueError:
