@@ -27,6 +27,8 @@ PARAMS = {
     "output": "outputs",
     "policy": "policy_dirs",
     "data": "data_files",
+    "ledger": "ledger_url",
+    "ledger_failure": "ledger_failure",
 }
 _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.PROMPT)
 RESOLVED_KEY = "gatecheck.resolved_settings"

@@ -100,6 +100,20 @@ def _outputs(specs: tuple[str, ...], default_format: str) -> list[tuple[str, Pat
     metavar="FILE",
     help="Also write a SLSA Verification Summary Attestation v1 for the release artifacts.",
 )
+@click.option(
+    "--ledger",
+    "ledger_url",
+    metavar="URL",
+    help="Append the decision, report and bundle to this ledger: sqlite:///path or "
+    "postgresql://... (docs/ledger.md). A ledger that cannot be written makes the decision error.",
+)
+@click.option(
+    "--ledger-failure",
+    type=click.Choice(["error", "warn-at-dev"]),
+    default="error",
+    show_default=True,
+    help="warn-at-dev: at stage dev an unwritable ledger only warns.",
+)
 @engine_options
 @handle_errors
 @apply_settings
@@ -118,6 +132,8 @@ def evaluate(
     sign_key_passphrase_env: str | None,
     sign_method: str | None,
     vsa_path: Path | None,
+    ledger_url: str | None,
+    ledger_failure: str,
     **engine_opts: object,
 ) -> None:
     """Evaluate a sealed evidence bundle (directory or .tar.gz) against the policies."""
@@ -146,9 +162,17 @@ def evaluate(
         sources=_sources(config_file),
     )
     # Signing prerequisites (key, passphrase, identity token) fail before the evaluation.
-    signer = _signer(report_path, vsa_path, sign_key, sign_key_passphrase_env, sign_method)
+    signer = _signer(
+        report_path, vsa_path, sign_key, sign_key_passphrase_env, sign_method, bool(ledger_url)
+    )
     report = run(request, engine)
-    signed_files, report = _signed_outputs(report, report_path, vsa_path, signer)
+    signed_files, report, recorded = _signed_outputs(
+        report, report_path, vsa_path, signer, bool(ledger_url)
+    )
+    if ledger_url and recorded is not None:
+        signed_files, report = _record(
+            ledger_url, ledger_failure, report, recorded, bundle_path, signed_files
+        )
     for path, data in signed_files:
         write_output(path, data.decode("utf-8"))
     formats = {fmt, *(f for f, _ in targets)}
@@ -199,6 +223,7 @@ def _signer(
     sign_key: Path | None,
     passphrase_env: str | None,
     sign_method: str | None,
+    ledger: bool = False,
 ) -> ReportSigner | None:
     from gatecheck.errors import UsageError
 
@@ -206,8 +231,8 @@ def _signer(
         raise UsageError("give --sign-key KEY or --sign sigstore, not both")
     if passphrase_env and not sign_key:
         raise UsageError("--sign-key-passphrase-env needs --sign-key")
-    if (sign_key or sign_method) and not (report_path or vsa_path):
-        raise UsageError("nothing to sign: add --report FILE and/or --vsa FILE")
+    if (sign_key or sign_method) and not (report_path or vsa_path or ledger):
+        raise UsageError("nothing to sign: add --report FILE, --vsa FILE and/or --ledger URL")
     for path in (report_path, vsa_path):
         if path is not None and not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: directory {path.parent} does not exist")
@@ -226,9 +251,11 @@ def _signed_outputs(
     report_path: Path | None,
     vsa_path: Path | None,
     signer: ReportSigner | None,
-) -> tuple[list[tuple[Path, bytes]], dict[str, Any]]:
-    """The --report/--vsa files to write. When they cannot all be made (signing failed), none
-    is written and the decision becomes error."""
+    for_ledger: bool = False,
+) -> tuple[list[tuple[Path, bytes]], dict[str, Any], tuple[bytes, str] | None]:
+    """The --report/--vsa files to write, and (with ``for_ledger``) the report file and its
+    kind for the ledger. When they cannot all be made (signing failed), none is written, the
+    decision becomes error and the ledger gets the unsigned error report."""
     from gatecheck.engine.attestation import report_payload, statement_bytes
     from gatecheck.engine.formats import render
     from gatecheck.engine.vsa import build_vsa
@@ -237,20 +264,24 @@ def _signed_outputs(
     try:
         files: list[tuple[Path, bytes]] = []
         if signer is None:
+            plain = render(report, "json").encode("utf-8")
             if report_path is not None:
-                files.append((report_path, render(report, "json").encode("utf-8")))
+                files.append((report_path, plain))
             if vsa_path is not None:
                 files.append((vsa_path, statement_bytes(build_vsa(report)) + b"\n"))
-            return files, report
-        paths: list[Path] = []
+            return files, report, (plain, "json") if for_ledger else None
+        paths: list[Path | None] = []
         payloads: list[bytes] = []
-        if report_path is not None:
+        if report_path is not None or for_ledger:
             paths.append(report_path)
             payloads.append(report_payload(report))
         if vsa_path is not None:
             paths.append(vsa_path)
             payloads.append(statement_bytes(build_vsa(report)))
-        return list(zip(paths, signer.sign(payloads), strict=True)), report
+        signed = signer.sign(payloads)
+        recorded = (signed[0], signer.kind) if for_ledger else None
+        files = [(p, d) for p, d in zip(paths, signed, strict=True) if p is not None]
+        return files, report, recorded
     except ReportError as exc:
         failed = {
             **report,
@@ -258,4 +289,35 @@ def _signed_outputs(
             "error": f"{exc.diagnostics()} (the evaluation's decision was "
             f"{report['decision']}; no --report/--vsa file was written)",
         }
+        plain = render(failed, "json").encode("utf-8")
+        return [], failed, (plain, "json") if for_ledger else None
+
+
+def _record(
+    url: str,
+    failure: str,
+    report: dict[str, Any],
+    recorded: tuple[bytes, str],
+    bundle_path: Path,
+    files: list[tuple[Path, bytes]],
+) -> tuple[list[tuple[Path, bytes]], dict[str, Any]]:
+    """Append to the ledger. An unwritable ledger turns the decision into error (no --report or
+    --vsa file is written then), or with warn-at-dev at stage dev only warns."""
+    from gatecheck.engine.ledger import LedgerError
+    from gatecheck.engine.ledger.record import record_evaluation
+
+    try:
+        entry = record_evaluation(url, report, recorded[0], recorded[1], bundle_path)
+    except LedgerError as exc:
+        if failure == "warn-at-dev" and report.get("stage") == "dev":
+            click.echo(f"gatecheck: warning: {exc.diagnostics()}; not recorded", err=True)
+            return files, report
+        failed = {
+            **report,
+            "decision": "error",
+            "error": f"{exc.diagnostics()}: the decision ({report['decision']}) was not "
+            "recorded, so it does not stand; no --report/--vsa file was written",
+        }
         return [], failed
+    click.echo(f"gatecheck: recorded as ledger entry {entry.seq} ({entry.hash[:16]})", err=True)
+    return files, report

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "gatecheck.cli.evaluate:evaluate",
     "explain": "gatecheck.cli.explain:explain",
     "keys": "gatecheck.cli.keys:keys",
+    "ledger": "gatecheck.cli.ledger:ledger",
     "policy": "gatecheck.cli.policy:policy",
     "report": "gatecheck.cli.report:report",
     "schema": "gatecheck.cli.schema:schema",

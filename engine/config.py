@@ -23,6 +23,7 @@ SHIPPED_SIGSTORE_ROOTS = ("public-good", "staging")
 SETTINGS_KEYS = frozenset(
     {"engine", "opa_path", "opa_url", "opa_server_mode", "timeout"}
     | {"format", "output", "policy", "data"}
+    | {"ledger", "ledger_failure"}
 )
 
 

@@ -57,6 +57,11 @@ SPECS: tuple[SettingSpec, ...] = (
                 help=f"extra Rego policy directories (environment: separated by '{os.pathsep}')"),
     SettingSpec("data", "GATECHECK_DATA", "paths", [],
                 help=f"extra data documents (environment: separated by '{os.pathsep}')"),
+    SettingSpec("ledger", "GATECHECK_LEDGER", "str", None,
+                help="decision ledger URL, sqlite:///path or postgresql://... (docs/ledger.md)"),
+    SettingSpec("ledger_failure", "GATECHECK_LEDGER_FAILURE", "choice", "error",
+                ("error", "warn-at-dev"),
+                help="an unwritable ledger makes the decision error, or only warns at dev"),
 )  # fmt: skip
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
@@ -153,6 +158,9 @@ def _convert(spec: SettingSpec, value: Any, where: str, base: Path | None) -> An
         raise ConfigError(f"{where}: {spec.name} must be one of {', '.join(spec.choices)}")
     if spec.kind == "path" and base is not None:
         return _relative(value, base)
+    if spec.name == "ledger" and base is not None and value.startswith("sqlite:///"):
+        # A relative SQLite path in a file is relative to that file, like every other path.
+        return "sqlite:///" + _relative(value.removeprefix("sqlite:///"), base)
     return value
 
 
