@@ -47,8 +47,22 @@ class Waiver(BaseModel):
     control: str = Field(min_length=1)
     scope: WaiverScope
     justification: str = Field(min_length=1)
-    approver: str = Field(min_length=1)
-    expires: str = Field(description="RFC 3339 time; a waiver without expiry is rejected.")
+    approver: str = Field(
+        min_length=1, description="A person of the trust policy's directory, by id or alias."
+    )
+    granted: str = Field(description="RFC 3339 time the waiver was approved.")
+    expires: str = Field(
+        description="RFC 3339 time, at most `waiver_max_days` after `granted`; a waiver "
+        "without expiry is rejected."
+    )
+
+    @property
+    def label(self) -> str:
+        """How errors name the waiver: its id, else control and scope."""
+        if self.id:
+            return f"waiver {self.id}"
+        scope = ", ".join(f"{k}={v}" for k, v in self.scope.model_dump(exclude_none=True).items())
+        return f"waiver for {self.control} ({scope})"
 
 
 class TrustedKey(BaseModel):
