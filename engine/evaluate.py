@@ -40,7 +40,10 @@ class Phases:
 
 def load_policies(request: EvaluationRequest) -> PolicySet:
     return load_policy_set(
-        request.policy_dirs, request.data_files, request.config.data_overlay(request.config_dir)
+        request.policy_dirs,
+        request.data_files,
+        request.config.data_overlay(request.config_dir),
+        bindings=request.config.bindings(request.config_dir),
     )
 
 
@@ -83,7 +86,12 @@ def evaluate(
     try:
         t = time.perf_counter()
         policies = load_policies(request)
-        context["policy"] = {"digest": policies.digest, "files": policies.files}
+        context["policy"] = {
+            "digest": policies.digest,
+            "files": policies.files,
+            "bindings": policies.bindings,
+            "parts": policies.parts(),
+        }
         weakening = Weakening.of(policies, request)
         context["config_sources"] = weakening.config_sources
         context["weakened"] = weakening.params()
