@@ -62,7 +62,7 @@ def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, .
 
     policies = load_policy_set(list(policy_dirs), list(data_files))
     write_opa_bundle(policies, output)
-    click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.digest}")
+    click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.revision}")
 
 
 @policy.command("lint")

@@ -19,6 +19,8 @@ from gatecheck.evidence import safe
 
 STAGES = ("dev", "staging", "production", "post-deploy")
 SHIPPED_SIGSTORE_ROOTS = ("public-good", "staging")
+# Evidence signed under any other root (staging included) verifies only where configured.
+DEFAULT_SIGSTORE_ROOTS = ("public-good",)
 # Run settings (engine/settings.py) may share the file; they are not policy configuration.
 SETTINGS_KEYS = frozenset(
     {"engine", "opa_path", "opa_url", "opa_server_mode", "timeout"}
@@ -48,8 +50,22 @@ class Waiver(BaseModel):
     control: str = Field(min_length=1)
     scope: WaiverScope
     justification: str = Field(min_length=1)
-    approver: str = Field(min_length=1)
-    expires: str = Field(description="RFC 3339 time; a waiver without expiry is rejected.")
+    approver: str = Field(
+        min_length=1, description="A person of the trust policy's directory, by id or alias."
+    )
+    granted: str = Field(description="RFC 3339 time the waiver was approved.")
+    expires: str = Field(
+        description="RFC 3339 time, at most `waiver_max_days` after `granted`; a waiver "
+        "without expiry is rejected."
+    )
+
+    @property
+    def label(self) -> str:
+        """How errors name the waiver: its id, else control and scope."""
+        if self.id:
+            return f"waiver {self.id}"
+        scope = ", ".join(f"{k}={v}" for k, v in self.scope.model_dump(exclude_none=True).items())
+        return f"waiver for {self.control} ({scope})"
 
 
 class TrustedKey(BaseModel):
@@ -101,8 +117,8 @@ class Config(BaseModel):
             }
         return {"gatecheck": {"config": config}} if config else {}
 
-    def evidence_config(self, base_dir: Path) -> dict[str, Any]:
-        """What parsers see as ParseContext.config (paths resolved against the config file)."""
+    def _legacy_keys(self, base_dir: Path) -> list[dict[str, Any]]:
+        """``trusted_keys`` entries as ``{key_id, pem}`` (files read relative to the config)."""
         keys = []
         for key in self.trusted_keys:
             pem = key.pem
@@ -110,26 +126,59 @@ class Config(BaseModel):
                 path = (base_dir / key.path).expanduser()
                 try:
                     pem = path.read_text(encoding="utf-8")
-                except OSError as exc:
+                except (OSError, UnicodeDecodeError) as exc:
                     raise ConfigError(
-                        f"trusted key {path} cannot be read ({exc.strerror or exc})"
+                        f"trusted key {path} cannot be read "
+                        f"({getattr(exc, 'strerror', None) or exc})"
                     ) from None
             if not pem:
                 raise ConfigError("a trusted key needs `path` or `pem`")
             keys.append({"key_id": key.key_id, "pem": pem})
+        return keys
+
+    def sigstore_root_names(self, base_dir: Path) -> list[str]:
+        """The Sigstore roots evidence signatures verify against: the configured ones (paths
+        resolved against the config file), else public-good only."""
+        names = self.sigstore_trusted_root
+        if not names:
+            return list(DEFAULT_SIGSTORE_ROOTS)
+        return [
+            n if n in SHIPPED_SIGSTORE_ROOTS else str((base_dir / n).expanduser())
+            for n in ([names] if isinstance(names, str) else names)
+        ]
+
+    def bindings(self, base_dir: Path) -> dict[str, Any]:
+        """Decision inputs that are not policy data, by content: they enter the policy digest
+        (engine/policy.py) so a replay refuses when any differs."""
+        from gatecheck.evidence.signing.keys import trusted_keys
+        from gatecheck.evidence.signing.signatures import root_digests
+
+        trust = self.resolved_trust(base_dir)
+        keys = {kid: sorted(owners) for kid, owners in trust.by_key.items()}
+        for entry in trusted_keys(self._legacy_keys(base_dir), what="config trusted_keys"):
+            label = f"trusted_keys:{entry.alias}" if entry.alias else "trusted_keys"
+            keys[entry.key_id] = sorted({*keys.get(entry.key_id, []), label})
+        identities = sorted(
+            [identity, issuer, root, sorted(owners)]
+            for (identity, issuer, root), owners in trust.by_sigstore.items()
+        )
+        roots = self.sigstore_root_names(base_dir)
+        roots += [r for r in trust.roots if r not in roots]
+        return {
+            "trust_anchors": {"keys": dict(sorted(keys.items())), "sigstore": identities},
+            "sigstore_roots": root_digests(roots),
+            "junit_kind_patterns": self.junit_kind_patterns,
+            "waivers": [w.model_dump(mode="json", exclude_none=True) for w in self.waivers],
+        }
+
+    def evidence_config(self, base_dir: Path) -> dict[str, Any]:
+        """What parsers see as ParseContext.config (paths resolved against the config file)."""
+        keys = self._legacy_keys(base_dir)
         # Records signed by producers or people of the trust policy verify as signed too.
         keys += [{"pem": pem} for pem in self.resolved_trust(base_dir).key_pems.values()]
-        root: str | list[str] | None = None
-        if self.sigstore_trusted_root:
-            names = self.sigstore_trusted_root
-            resolved = [
-                n if n in SHIPPED_SIGSTORE_ROOTS else str((base_dir / n).expanduser())
-                for n in ([names] if isinstance(names, str) else names)
-            ]
-            root = resolved[0] if isinstance(names, str) else resolved
         return {
             "trusted_keys": keys,
-            "sigstore_trusted_root": root,
+            "sigstore_trusted_root": self.sigstore_root_names(base_dir),
             "junit_kind_patterns": self.junit_kind_patterns,
         }
 

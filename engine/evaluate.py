@@ -40,7 +40,10 @@ class Phases:
 
 def load_policies(request: EvaluationRequest) -> PolicySet:
     return load_policy_set(
-        request.policy_dirs, request.data_files, request.config.data_overlay(request.config_dir)
+        request.policy_dirs,
+        request.data_files,
+        request.config.data_overlay(request.config_dir),
+        bindings=request.config.bindings(request.config_dir),
     )
 
 
@@ -66,7 +69,7 @@ def evaluate(
     from gatecheck.engine.decision import decide
     from gatecheck.engine.inputdoc import build_input
     from gatecheck.engine.report import build_report
-    from gatecheck.engine.waivers import WaiverBook
+    from gatecheck.engine.waivers import WaiverBook, WaiverRules
 
     phases = phases or Phases()
     effective = request.effective or now_utc()
@@ -83,10 +86,20 @@ def evaluate(
     try:
         t = time.perf_counter()
         policies = load_policies(request)
-        context["policy"] = {"digest": policies.digest, "files": policies.files}
+        context["policy"] = {
+            "digest": policies.digest,
+            "files": policies.files,
+            "bindings": policies.bindings,
+            "parts": policies.parts(),
+        }
         weakening = Weakening.of(policies, request)
         context["config_sources"] = weakening.config_sources
         context["weakened"] = weakening.params()
+        rules = WaiverRules.of(
+            request.config.resolved_trust(request.config_dir), policies.data, request.stage
+        )
+        for waiver in request.config.waivers:
+            rules.check(waiver)  # before any evidence is read: a bad waiver is a config error
         pending = engine.start(policies, REPORT_QUERY)  # compiles while evidence is read
         t = mark("policies", t)
         with contextlib.ExitStack() as cleanup:
@@ -115,7 +128,7 @@ def evaluate(
             context["engine"] = engine.info().as_dict()
             raw = pending.finish(input_doc)
             t = mark("evaluate", t)
-        book = WaiverBook.at(request.config.waivers, effective, input_doc["release"])
+        book = WaiverBook.at(request.config.waivers, effective, input_doc["release"], rules)
         rollback = policies.data.get("gatecheck", {}).get("config", {}).get("rollback_controls", [])
         outcome = decide(raw, stage=request.stage, waivers=book, rollback_controls=rollback)
         context["weakened"] = weakening.enforcement(raw["controls"]) + context["weakened"]

@@ -1,6 +1,6 @@
 """The policy set as an OPA bundle (.tar.gz with ``.manifest``), for OPA fleets to serve.
 
-The manifest's revision is the policy digest, which ``--engine server`` checks before it
+The manifest's revision is the policy revision (files and data), which ``--engine server`` checks before it
 trusts a server's answers.
 """
 
@@ -21,7 +21,7 @@ def write_opa_bundle(policies: PolicySet, output: Path) -> None:
         (
             ".manifest",
             json.dumps(
-                {"revision": policies.digest, "roots": ["gatecheck"]}, sort_keys=True
+                {"revision": policies.revision, "roots": ["gatecheck"]}, sort_keys=True
             ).encode(),
         ),
         (

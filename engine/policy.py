@@ -1,7 +1,9 @@
 """The policy set: Rego modules and data documents, each with its digest.
 
-The set's digest binds a decision to the exact policies and data it was made with; replay
-refuses when it differs. Data files are documents rooted at ``data``; built-in ones are merged
+The set's digest binds a decision to the exact policies and data it was made with, and to the
+decision inputs that live outside the policy data (``bindings``: trust anchors by key bytes,
+Sigstore roots by content, JUnit kind patterns, waivers); replay refuses when it differs and
+names the part (``parts``). Data files are documents rooted at ``data``; built-in ones are merged
 strictly (a conflict is a library bug), user ``--data`` files and the config overlay override.
 """
 
@@ -21,6 +23,15 @@ MAX_POLICY_FILE_BYTES = 8 * 1024 * 1024
 BUILTIN_PREFIX = "builtin"
 _PACKAGE_RE = re.compile(r"^package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 _TEST_RULE_RE = re.compile(r"^(test_\w+)\b", re.MULTILINE)
+# data.gatecheck.config keys with their own part; trust keys that are anchors (named as such).
+PART_KEYS = ("params", "stages", "trust")
+ANCHOR_KEYS = ("keys", "sigstore")
+BINDING_NAMES = {
+    "trust_anchors": "trust anchors",
+    "sigstore_roots": "Sigstore roots",
+    "junit_kind_patterns": "junit_kind_patterns",
+    "waivers": "waivers",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,8 @@ class PolicySet:
     tests: list[PolicyFile] = field(default_factory=list)
     data_files: list[PolicyFile] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    bindings: dict[str, Any] = field(default_factory=dict)
+    """Decision inputs outside the data (engine/config.py ``Config.bindings``)."""
 
     @property
     def files(self) -> list[dict[str, str]]:
@@ -46,9 +59,38 @@ class PolicySet:
         return sorted(entries, key=lambda e: (e["kind"], e["path"]))
 
     @property
-    def digest(self) -> str:
-        """sha256 over the file list plus the effective merged data (which includes overlays)."""
+    def revision(self) -> str:
+        """sha256 over the file list plus the effective merged data (which includes overlays):
+        what an OPA server must serve (the bundle revision of ``gatecheck policy build``)."""
         return "sha256:" + sha256_bytes(canonical_json({"files": self.files, "data": self.data}))
+
+    @property
+    def digest(self) -> str:
+        """The revision plus the bindings: everything that can change a decision."""
+        if not self.bindings:
+            return self.revision
+        whole = {"files": self.files, "data": self.data, "bindings": self.bindings}
+        return "sha256:" + sha256_bytes(canonical_json(whole))
+
+    def parts(self) -> dict[str, str]:
+        """sha256 of each part of the digest that replay can name when it differs."""
+        config = self.data.get("gatecheck", {}).get("config", {})
+        trust = {k: v for k, v in (config.get("trust") or {}).items() if k not in ANCHOR_KEYS}
+        rest = {
+            **self.data,
+            "gatecheck": {
+                **self.data.get("gatecheck", {}),
+                "config": {k: v for k, v in config.items() if k not in PART_KEYS},
+            },
+        }
+        parts = {
+            "params": config.get("params"),
+            "stage profiles": config.get("stages"),
+            "trust policy (producers, people, roles)": trust,
+            "other policy data": rest,
+            **{BINDING_NAMES[k]: v for k, v in self.bindings.items()},
+        }
+        return {name: sha256_bytes(canonical_json(value)) for name, value in parts.items()}
 
     def test_rules(self) -> list[tuple[str, str, str]]:
         """(package, rule, file) for every ``test_*`` rule in the test modules."""
@@ -143,9 +185,10 @@ def load_policy_set(
     *,
     include_builtin: bool = True,
     include_tests: bool = False,
+    bindings: dict[str, Any] | None = None,
 ) -> PolicySet:
     """Built-in library, then each ``--policy`` dir, then ``--data`` files, then the overlay."""
-    policy_set = PolicySet()
+    policy_set = PolicySet(bindings=dict(bindings or {}))
     roots: list[tuple[Path, str]] = []
     if include_builtin:
         roots.append((builtin_root(), BUILTIN_PREFIX))

@@ -3,7 +3,8 @@
 A replay is only meaningful with the same inputs, so it refuses before evaluating when the
 bundle is not the report's bundle, or when any policy or data file differs from the report's
 list (each changed, missing or extra file is named), or when the effective data differs
-(e.g. another ``--config`` overlay). Otherwise it evaluates again and compares, per control,
+(e.g. another ``--config`` overlay), naming the part: parameters, stage profiles, the trust
+policy, trust anchors (each key by id), Sigstore roots, JUnit kind patterns, waivers. Otherwise it evaluates again and compares, per control,
 the whole result (status, messages, evidence, waivers), then the decision, summary, waivers
 and disabled controls. Only the report's creation time may differ.
 """
@@ -19,6 +20,7 @@ from gatecheck.digest import canonical_json
 from gatecheck.engine.config import load_config
 from gatecheck.engine.evaluate import EvaluationRequest, evaluate, load_policies
 from gatecheck.engine.interface import Engine
+from gatecheck.engine.policy import PolicySet
 from gatecheck.errors import BundleError, ReportError
 from gatecheck.timeutil import parse_rfc3339
 
@@ -84,6 +86,70 @@ def policy_differences(recorded: Any, current: list[dict[str, str]]) -> list[str
             problems.append(
                 f"{path} differs (sha256 {have[path][:16]}..., the report's {want[path][:16]}...)"
             )
+    return problems
+
+
+def _anchor_keys(bindings: Any) -> dict[str, list[str]]:
+    if not isinstance(bindings, Mapping):
+        return {}
+    anchors = bindings.get("trust_anchors")
+    keys = anchors.get("keys") if isinstance(anchors, Mapping) else None
+    return dict(keys) if isinstance(keys, Mapping) else {}
+
+
+def _root_digests(bindings: Any) -> dict[str, str]:
+    roots = bindings.get("sigstore_roots") if isinstance(bindings, Mapping) else None
+    return {str(r.get("name")): str(r.get("sha256")) for r in roots or [] if isinstance(r, Mapping)}
+
+
+def _anchor_detail(recorded: Any, current: Mapping[str, Any]) -> str:
+    want, have = _anchor_keys(recorded), _anchor_keys(current)
+    details = [
+        f"key {kid} ({', '.join(have[kid])}) is not one of the report's"
+        for kid in sorted(set(have) - set(want))
+    ]
+    details += [
+        f"key {kid} ({', '.join(map(str, want[kid]))}) of the report is missing"
+        for kid in sorted(set(want) - set(have))
+    ]
+    details += [
+        f"key {kid} is trusted for {', '.join(have[kid])}, in the report for "
+        f"{', '.join(map(str, want[kid]))}"
+        for kid in sorted(set(want) & set(have))
+        if list(have[kid]) != list(want[kid])
+    ]
+    return "; ".join(details) or "a Sigstore identity or its root differs"
+
+
+def _root_detail(recorded: Any, current: Mapping[str, Any]) -> str:
+    want, have = _root_digests(recorded), _root_digests(current)
+    details = [
+        f"{name} (sha256 {have[name][:16]}...) "
+        + ("is not one of the report's" if name not in want else "has other content")
+        for name in sorted(have)
+        if want.get(name) != have[name]
+    ]
+    details += [f"the report's {name} is missing" for name in sorted(set(want) - set(have))]
+    return "; ".join(details) or "their order differs"
+
+
+def part_differences(recorded: Any, policies: PolicySet) -> list[str]:
+    """Each part of the policy digest that differs from the report's, by name."""
+    if not isinstance(recorded, Mapping) or not isinstance(recorded.get("parts"), Mapping):
+        return []
+    want, have = recorded["parts"], policies.parts()
+    problems = []
+    for name in sorted(set(want) | set(have)):
+        if want.get(name) == have.get(name):
+            continue
+        if name == "trust anchors":
+            detail = _anchor_detail(recorded.get("bindings"), policies.bindings)
+            problems.append(f"the trust anchors differ: {detail}")
+        elif name == "Sigstore roots":
+            detail = _root_detail(recorded.get("bindings"), policies.bindings)
+            problems.append(f"the Sigstore roots differ: {detail}")
+        else:
+            problems.append(f"the {name} differ")
     return problems
 
 
@@ -180,6 +246,13 @@ def replay(
             + " (pass the same --policy, --data and --config as the original evaluation)"
         )
     if policies.digest != report.get("policy_digest"):
+        named = part_differences(recorded, policies)
+        if named:
+            raise ReplayRefused(
+                "cannot replay: " + "; ".join(named) + " (policy digest "
+                f"{policies.digest}, the report's {report.get('policy_digest')}); pass the "
+                "--config and --data the original evaluation used"
+            )
         raise ReplayRefused(
             f"cannot replay: the policy files match but the effective data differs (policy "
             f"digest {policies.digest}, the report's {report.get('policy_digest')}); pass the "

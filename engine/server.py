@@ -2,7 +2,7 @@
 
 gatecheck must know the server evaluates the same policy set it would evaluate locally:
 - ``bundle`` mode (default, for OPA fleets): the server must have loaded a bundle whose
-  ``.manifest`` revision equals the local policy digest (``gatecheck policy build`` writes
+  ``.manifest`` revision equals the local policy revision (``gatecheck policy build`` writes
   such a bundle); otherwise gatecheck refuses. The revision is read from the provenance of the
   very answer used, so a bundle swapped between a check and the query cannot slip through.
 - ``upload`` mode (a dedicated server): gatecheck makes the server's ``gatecheck/`` policies
@@ -141,11 +141,11 @@ class ServerEngine(Engine):
             for name, entry in (bundles or {}).items()
             if isinstance(entry, dict)
         }
-        if policies.digest not in revisions.values():
+        if policies.revision not in revisions.values():
             loaded = ", ".join(f"{n}={r or '(none)'}" for n, r in revisions.items()) or "none"
             raise EngineError(
                 f"OPA server {self.url} does not serve this policy set (need bundle revision "
-                f"{policies.digest}; loaded: {loaded}); serve `gatecheck policy build` output "
+                f"{policies.revision}; loaded: {loaded}); serve `gatecheck policy build` output "
                 "or use --opa-server-mode upload"
             )
 

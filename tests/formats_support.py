@@ -4,6 +4,7 @@ third-party evidence (tests/data) evaluated by OPA with a waiver and an expired 
 from __future__ import annotations
 
 import functools
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,16 @@ WAIVERS = [
         "scope": {"release": "payments-api", "version": "2.4.0"},
         "justification": "Single-maintainer hotfix reviewed by <security> & CAB on 2026-03-04",
         "approver": "ciso@example.org",
-        "expires": "2026-06-30T00:00:00Z",
+        "granted": "2026-03-04T16:00:00Z",
+        "expires": "2026-05-31T00:00:00Z",
     },
     {
         "id": "WVR-2025-090",
         "control": "GC-REL-002",
-        "scope": {"release": "payments-api"},
+        "scope": {"release": "payments-api", "version": "2.4.0"},
         "justification": "Change tool migration",
-        "approver": "cab@example.org",
+        "approver": "risk@example.org",
+        "granted": "2025-12-01T00:00:00Z",
         "expires": "2026-01-31T00:00:00Z",
     },
 ]
@@ -52,6 +55,9 @@ def realistic() -> tuple[dict[str, Any], Path, dict[str, dict[str, Any]]]:
     )
     # Every file signed by its producer, as a production gate requires.
     kit = TrustKit.for_release(bundle_release(bundle)[1])
+    # The waivers' approvers, as the directory knows them.
+    kit.person("m.ferreira", ["ciso"], ["ciso@example.org"])
+    kit.person("j.lind", ["risk-owner"], ["risk@example.org"])
     signed = [sign_bundle_release(kit, bundle, work / "release.dsse.json")]
     for i, (path, evidence_type, kind) in enumerate(
         [
@@ -68,14 +74,21 @@ def realistic() -> tuple[dict[str, Any], Path, dict[str, dict[str, Any]]]:
         )
     add_evidence(bundle, signed)
     seal_bundle(bundle)
+    (work / "config.json").write_text(json.dumps(kit.config(waivers=WAIVERS)), encoding="utf-8")
     request = EvaluationRequest(
         bundle=bundle,
         stage="production",
         effective=parse_rfc3339(EFFECTIVE),
-        config=Config.model_validate({"waivers": WAIVERS, **kit.config()}),
+        config=Config.model_validate(kit.config(waivers=WAIVERS)),
         config_dir=bundle.parent,
     )
     engine = make_engine("embedded")
     report = evaluate(request, engine)
     assert report["decision"] == "fail", report.get("error")
     return report, bundle, control_catalog(engine, load_policies(request))
+
+
+def realistic_config() -> dict[str, Any]:
+    """The configuration (trust policy and waivers) the realistic report was made with."""
+    _, bundle, _ = realistic()
+    return json.loads((bundle.parent / "config.json").read_text(encoding="utf-8"))

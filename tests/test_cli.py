@@ -145,7 +145,7 @@ def test_invalid_config_is_an_error_not_a_pass(tmp_path: Path) -> None:
         "    justification: x\n    approver: y\n"
     )
     proc = run_gatecheck("evaluate", str(bundle), "--stage", "production", "--config", str(config))
-    assert_one_line_error(proc, "expires")
+    assert_one_line_error(proc, "waivers.0.granted")
 
 
 def test_usage_errors_exit_2() -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -174,6 +174,8 @@ def test_collected_report_gates_the_release_until_a_scoped_waiver(
     assert violation["evidence"][0]["pointer"] == "/dependencies/0/vulns/0"
     assert "counted as vuln_unknown_severity high" in violation["msg"]
 
+    # The waiver's approver is a directory person with a waiver-approver role.
+    kit.person("a.okafor", ["security"], ["security@example.com"])
     config = kit.write_config(
         tmp_path / "gatecheck.yaml",
         waivers=[
@@ -182,7 +184,8 @@ def test_collected_report_gates_the_release_until_a_scoped_waiver(
                 "scope": {"release": "payments-api", "vulnerability": "PYSEC-2024-60"},
                 "justification": "idna.encode is never called on untrusted input here.",
                 "approver": "security@example.com",
-                "expires": "2099-01-01T00:00:00Z",
+                "granted": now,
+                "expires": (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
         ],
     )

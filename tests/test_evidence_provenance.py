@@ -24,6 +24,8 @@ INTOTO = DATA / "intoto"
 PUBLIC_GOOD = str(SIGSTORE / "trusted_root.public-good.json")
 STAGING = str(SIGSTORE / "trusted_root.staging.json")
 ROOTS = {"sigstore_trusted_root": [PUBLIC_GOOD, STAGING]}
+# A root configured by path is trusted (trusted_signers `root`) by its content digest.
+PUBLIC_GOOD_ROOT = "sha256:" + hashlib.sha256(Path(PUBLIC_GOOD).read_bytes()).hexdigest()
 
 
 def parse(
@@ -329,7 +331,7 @@ def test_gc_art_007_passes_verified_bcr_provenance_and_fails_another_source(
     facts = parse(INTOTO / "slsa-v1-github-workflow-bcr-rules_lint-MODULE.bazel.intoto.jsonl")
     params = {
         "trusted_builders": [BCR_BUILDER],
-        "trusted_signers": [{"identity": BCR_BUILDER, "issuer": ACTIONS}],
+        "trusted_signers": [{"identity": BCR_BUILDER, "issuer": ACTIONS, "root": PUBLIC_GOOD_ROOT}],
     }
     release = {
         "name": "rules_lint",

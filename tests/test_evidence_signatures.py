@@ -129,7 +129,12 @@ def test_sigstore_bundle_verifies_offline_and_covers_its_artifact(
     assert facts["kind"] == "sigstore-bundle"
     assert facts["verified"] is True, facts["reason"]
     assert facts["reason"] is None
-    assert facts["signer"] == {"identity": identity, "issuer": issuer}
+    assert facts["signer"] == {
+        "identity": identity,
+        "issuer": issuer,
+        "root": root,
+        "root_sha256": sha256_file(Path(root)),
+    }
     assert sha256_file(SIGSTORE / artifact) in subject_digests(facts)
     assert facts["trusted_root"]["name"] == root
     assert facts["signed_at"] is not None and facts["signed_at"].endswith("Z")
@@ -156,14 +161,21 @@ def test_expired_certificate_is_judged_at_the_log_time_not_today() -> None:
     }
 
 
-def test_default_trusted_roots_are_the_shipped_public_good_and_staging_roots() -> None:
+def test_the_default_trusted_root_is_the_shipped_public_good_root_only() -> None:
     prod = parse_signature(SIGSTORE / "conformance-a.txt.prod-hashedrekord-v0.3.sigstore.json")
-    staging = parse_signature(SIGSTORE / "staging-rekor-v2.txt.sigstore.json")
     assert prod["verified"] and prod["trusted_root"] == {
         "name": "public-good",
         "sha256": sha256_file(SIGSTORE / "trusted_root.public-good.json"),
     }
-    assert staging["verified"] and staging["trusted_root"]["name"] == "staging"
+    # Sigstore's staging instance signs for anyone: its bundles verify only where named.
+    for bundle in ("staging-rekor-v2.txt.sigstore.json", "staging-tsa-bundle.txt.sigstore"):
+        staging = parse_signature(SIGSTORE / bundle)
+        assert staging["verified"] is False and "[public-good]" in staging["reason"]
+        named = parse_signature(
+            SIGSTORE / bundle, config={"sigstore_trusted_root": ["public-good", "staging"]}
+        )
+        assert named["verified"] and named["trusted_root"]["name"] == "staging"
+        assert named["signer"]["root"] == "staging"
 
 
 @pytest.mark.parametrize(
@@ -733,7 +745,9 @@ def test_gc_art_002_passes_real_bundle_and_fails_tampered_artifact_or_wrong_sign
     facts = parse_signature(SIGSTORE / bundle, config={"sigstore_trusted_root": PUBLIC_GOOD})
     evidence = {"signature": [as_evidence(facts, bundle)]}
     artifact = (SIGSTORE / "conformance-a.txt").read_bytes()
-    trusted = {"trusted_signers": [{"identity": BEACON, "issuer": GITHUB_ACTIONS}]}
+    # A root configured by path is trusted by its content digest.
+    root = f"sha256:{sha256_file(Path(PUBLIC_GOOD))}"
+    trusted = {"trusted_signers": [{"identity": BEACON, "issuer": GITHUB_ACTIONS, "root": root}]}
 
     ok = evaluate_control(art_policy_dir, "art_002", a_txt_release(artifact), evidence, trusted)
     assert ok["deny"] == []
@@ -781,3 +795,52 @@ def test_gc_art_002_fails_the_signature_mismatch_bundle(art_policy_dir: Path) ->
     assert "no signature covering artifact a.txt verified" in denial["msg"]
     assert "Signature is invalid for input" in denial["msg"]
     assert {"path": f"evidence/{bundle}", "pointer": ""} in denial["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("bundle", "artifact", "identity", "issuer"),
+    [
+        (
+            "staging-rekor-v2.txt.sigstore.json",
+            "staging-rekor-v2.txt",
+            "jku@goto.fi",
+            "https://github.com/login/oauth",
+        ),
+        (
+            "staging-tsa-bundle.txt.sigstore",
+            "staging-tsa-bundle.txt",
+            "alexis.challande@trailofbits.com",
+            "https://accounts.google.com",
+        ),
+    ],
+)
+def test_gc_art_002_accepts_a_staging_signature_only_where_staging_is_named(
+    art_policy_dir: Path, bundle: str, artifact: str, identity: str, issuer: str
+) -> None:
+    """Sigstore's staging instance issues certificates to anyone: a real staging bundle
+    satisfies GC-ART-002 only when the configuration names the staging root for verification
+    and the trusted signer entry names it too."""
+    release = a_txt_release((SIGSTORE / artifact).read_bytes())
+    signer = {"identity": identity, "issuer": issuer}
+
+    def deny(config: dict[str, Any], entry: dict[str, Any]) -> list[str]:
+        facts = parse_signature(SIGSTORE / bundle, config=config)
+        evidence = {"signature": [as_evidence(facts, bundle)]}
+        params = {"trusted_signers": [entry]}
+        return [r["msg"] for r in evaluate_control(
+            art_policy_dir, "art_002", release, evidence, params
+        )["deny"]]  # fmt: skip
+
+    # Default configuration: public-good only, so the staging bundle does not verify at all,
+    # even for a signer entry that names staging.
+    for entry in (signer, {**signer, "root": "staging"}):
+        (msg,) = deny({}, entry)
+        assert "verified" in msg and "[public-good]" in msg
+    both = {"sigstore_trusted_root": ["public-good", "staging"]}
+    # Staging named for verification, but the signer is trusted under public-good (default).
+    (msg,) = deny(both, signer)
+    assert f"signed only by {identity} (issuer {issuer}, root staging)" in msg
+    (msg,) = deny(both, {**signer, "root": "public-good"})
+    assert "not listed in trusted_signers" in msg
+    # Both named: accepted.
+    assert deny(both, {**signer, "root": "staging"}) == []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from formats_support import EFFECTIVE, WAIVERS, realistic
+from formats_support import EFFECTIVE, realistic, realistic_config
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.explain import resolve_pointer
@@ -39,7 +39,7 @@ def unauthenticated() -> tuple[dict[str, Any], Path, Path]:
 
     _, bundle, _ = realistic()
     off = {"params": {"require_authenticated_evidence": False}}
-    settings = {"waivers": WAIVERS, "stages": {"production": off}}
+    settings = {**realistic_config(), "stages": {"production": off}}
     config = Path(tempfile.mkdtemp(prefix="gatecheck-explain-")) / "gatecheck.json"
     config.write_text(json.dumps(settings), encoding="utf-8")
     request = EvaluationRequest(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from formats_support import EFFECTIVE, WAIVERS, realistic
+from formats_support import EFFECTIVE, realistic, realistic_config
 from helpers import run_gatecheck
 
 from gatecheck.engine.formats import FORMATS, render
@@ -340,7 +340,7 @@ def test_every_format_renders_an_evaluation_error_visibly(tmp_path) -> None:
 def test_cli_writes_every_format_from_one_evaluation(made, tmp_path) -> None:
     _, bundle, _ = made
     config = tmp_path / "gatecheck.json"
-    config.write_text(json.dumps({"waivers": WAIVERS}), encoding="utf-8")
+    config.write_text(json.dumps(realistic_config()), encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     names = {fmt: out / f"report.{fmt}" for fmt in FORMATS}

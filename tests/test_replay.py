@@ -176,7 +176,7 @@ def test_replay_with_another_config_overlay_is_refused(reports: Reports) -> None
         reports.config,
     )
     assert result.exit_code == 2
-    assert "effective data differs" in result.stderr
+    assert "the stage profiles differ" in result.stderr
 
 
 def test_replay_against_another_bundle_is_refused(reports: Reports, tmp_path: Path) -> None:

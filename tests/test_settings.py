@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from formats_support import EFFECTIVE, realistic
+from formats_support import EFFECTIVE, realistic, realistic_config
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.config import SETTINGS_KEYS, load_config
@@ -28,11 +29,23 @@ coverage_min = 85
 
 [[waivers]]
 control = "GC-ART-008"
-scope = { release = "payments-api" }
+scope = { release = "payments-api", version = "2.4.0" }
 justification = "legacy artifact names until 2.5"
 approver = "release-manager@example.org"
-expires = "2026-12-31T00:00:00Z"
+granted = "2026-03-01T00:00:00Z"
+expires = "2026-05-30T00:00:00Z"
 """
+
+
+def toml_inline(value: Any) -> str:
+    """``value`` as a one-line TOML value (JSON strings are valid TOML basic strings)."""
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{json.dumps(k)} = {toml_inline(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
+    return json.dumps(value)
 
 
 def invoke(args: list[str], cwd: Path, env: dict[str, str] | None = None):
@@ -170,11 +183,13 @@ def test_config_show_reports_a_broken_file_in_one_line(tmp_path: Path) -> None:
 def test_evaluate_takes_format_and_waivers_from_the_discovered_file(tmp_path: Path) -> None:
     report, bundle, _ = realistic()
     waived = next(r for r in report["results"] if r["status"] == "waived")
+    trust = toml_inline(realistic_config()["trust"])
     (tmp_path / "gatecheck.toml").write_text(
-        'format = "json"\n\n[[waivers]]\n'
-        f'control = "{waived["control"]}"\nscope = {{ release = "payments-api" }}\n'
+        f'format = "json"\ntrust = {trust}\n\n[[waivers]]\n'
+        f'control = "{waived["control"]}"\n'
+        'scope = { release = "payments-api", version = "2.4.0" }\n'
         'justification = "reviewed"\napprover = "ciso@example.org"\n'
-        'expires = "2026-06-30T00:00:00Z"\n',
+        'granted = "2026-03-04T00:00:00Z"\nexpires = "2026-05-30T00:00:00Z"\n',
         encoding="utf-8",
     )
     args = ["evaluate", str(bundle), "--stage", "production", "--at", EFFECTIVE]

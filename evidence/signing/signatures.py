@@ -8,7 +8,10 @@ OIDC issuer for keyless signatures, key id for keys) and which digests the signa
 
 Sigstore bundles are verified with sigstore-python against a trusted root
 (``config.sigstore_trusted_root``: a path, ``public-good``, ``staging``, or a list of them;
-default: the public-good and staging roots shipped with sigstore-python). Certificates are
+default: the public-good root shipped with sigstore-python; staging only where configured).
+A verified keyless signer records the root it verified under (``signer.root``, and
+``signer.root_sha256``), so a signer trusted under one root is not matched by a signature
+made under another (GC-ART-002). Certificates are
 judged at the time the transparency log or a timestamp authority proves, never at today's
 clock. Bundles sigstore-python refuses (for instance v0.1 bundles with a null inclusion proof,
 or ``intoto 0.0.2`` log entries) are reported unverified with its reason.
@@ -61,7 +64,7 @@ _SHIPPED_ROOTS = {
     "public-good": "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev",
     "staging": "https%3A%2F%2Ftuf-repo-cdn.sigstage.dev",
 }
-DEFAULT_TRUSTED_ROOTS = ("public-good", "staging")
+DEFAULT_TRUSTED_ROOTS = ("public-good",)
 
 _logger = logging.getLogger(__name__)
 
@@ -257,6 +260,36 @@ def _load_root(data: bytes, name: str) -> TrustRoot:
     return TrustRoot(name=name, sha256=hashlib.sha256(data).hexdigest(), verifier=verifier)
 
 
+def _root_bytes(entry: Any) -> bytes:
+    """The trusted_root.json bytes for a shipped root name or a path."""
+    if not isinstance(entry, str) or not entry:
+        raise ConfigError("config sigstore_trusted_root: entries must be non-empty strings")
+    if entry in _SHIPPED_ROOTS:
+        try:
+            return (
+                resources.files("sigstore._store") / _SHIPPED_ROOTS[entry] / "trusted_root.json"
+            ).read_bytes()
+        except (OSError, ModuleNotFoundError) as exc:
+            raise ConfigError(
+                f"sigstore trusted root {entry}: not shipped with the installed "
+                f"sigstore-python ({_one_line(exc)}); set sigstore_trusted_root to a file"
+            ) from None
+    try:
+        return Path(entry).read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"sigstore trusted root {entry}: cannot be read ({exc.strerror or exc})"
+        ) from None
+
+
+def root_digests(entries: list[str]) -> list[dict[str, str]]:
+    """``[{name, sha256}]`` of each root's content, for the policy digest."""
+    return [
+        {"name": entry, "sha256": hashlib.sha256(_root_bytes(entry)).hexdigest()}
+        for entry in entries
+    ]
+
+
 def sigstore_roots(config: Mapping[str, Any]) -> list[TrustRoot]:
     """The trusted roots to verify Sigstore bundles against, in order."""
     setting = config.get("sigstore_trusted_root")
@@ -273,27 +306,7 @@ def sigstore_roots(config: Mapping[str, Any]) -> list[TrustRoot]:
         )
     roots = []
     for entry in entries:
-        if not isinstance(entry, str) or not entry:
-            raise ConfigError("config sigstore_trusted_root: entries must be non-empty strings")
-        if entry in _SHIPPED_ROOTS:
-            try:
-                data = (
-                    resources.files("sigstore._store") / _SHIPPED_ROOTS[entry] / "trusted_root.json"
-                ).read_bytes()
-            except (OSError, ModuleNotFoundError) as exc:
-                raise ConfigError(
-                    f"sigstore trusted root {entry}: not shipped with the installed "
-                    f"sigstore-python ({_one_line(exc)}); set sigstore_trusted_root to a file"
-                ) from None
-            roots.append(_load_root(data, entry))
-        else:
-            try:
-                data = Path(entry).read_bytes()
-            except OSError as exc:
-                raise ConfigError(
-                    f"sigstore trusted root {entry}: cannot be read ({exc.strerror or exc})"
-                ) from None
-            roots.append(_load_root(data, entry))
+        roots.append(_load_root(_root_bytes(entry), entry))
     return roots
 
 
@@ -515,6 +528,8 @@ def _verify_keyless(
             check.verified = True
             check.reason = None
             check.trusted_root = {"name": root.name, "sha256": root.sha256}
+            if check.signer is not None:
+                check.signer = {**check.signer, "root": root.name, "root_sha256": root.sha256}
             check.timestamps = _verified_times(root, bundle)
             if envelope is None and message_digest is None:
                 check.subjects = [

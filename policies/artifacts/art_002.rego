@@ -13,7 +13,9 @@
 #   does not count. `trusted_signers` lists `{identity, issuer}` (certificate SAN and OIDC
 #   issuer, both exact), `{identity_regexp, issuer}` (the regular expression must match the
 #   whole identity) or `{key_id}` (sha256 of the public key's DER SubjectPublicKeyInfo, or
-#   the alias given to a trusted key). A release that lists no artifacts is not applicable
+#   the alias given to a trusted key). A keyless entry also names the Sigstore root it trusts
+#   (`root`: `public-good` by default, `staging`, or `sha256:<hex>` of a trusted_root.json):
+#   a signature verified under another root, staging included, does not match it. A release that lists no artifacts is not applicable
 #   (GC-ART-001 fails it).
 # custom:
 #   id: GC-ART-002
@@ -76,6 +78,18 @@ signer_matches(entry, signer) if {
 	is_string(signer.identity)
 	signer.issuer == entry.issuer
 	identity_matches(entry, signer.identity)
+	root_matches(object.get(entry, "root", "public-good"), signer)
+}
+
+# The root the keyless signature verified under, by shipped name or by content digest.
+root_matches(root, signer) if {
+	is_string(signer.root)
+	root == signer.root
+}
+
+root_matches(root, signer) if {
+	is_string(signer.root_sha256)
+	root == sprintf("sha256:%s", [signer.root_sha256])
 }
 
 key_matches(id, signer) if {
@@ -100,7 +114,10 @@ identity_matches(entry, identity) if {
 	regex.match(sprintf("^(?:%s)$", [entry.identity_regexp]), identity)
 }
 
-signer_label(signer) := sprintf("%s (issuer %s)", [signer.identity, signer.issuer]) if {
+signer_label(signer) := sprintf("%s (issuer %s, root %s)", [signer.identity, signer.issuer, signer.root]) if {
+	is_string(signer.identity)
+	is_string(signer.root)
+} else := sprintf("%s (issuer %s)", [signer.identity, signer.issuer]) if {
 	is_string(signer.identity)
 } else := sprintf("key %s", [signer.key_id]) if {
 	is_string(signer.key_id)

@@ -25,7 +25,7 @@ signature(digest, overrides) := object.union(
 		"predicate_type": null,
 		"verified": true,
 		"reason": null,
-		"signer": {"identity": beacon, "issuer": actions},
+		"signer": {"identity": beacon, "issuer": actions, "root": "public-good", "root_sha256": other_hex},
 		"subjects": [{"name": null, "digest": {"sha256": digest}, "pointer": "/messageSignature/messageDigest"}],
 		"signed_at": "2026-01-30T10:00:00Z",
 		"timestamps": [{"source": "transparency-log", "time": "2026-01-30T10:00:00Z"}],
@@ -76,7 +76,7 @@ test_identity_regexp_matches_the_whole_identity if {
 }
 
 test_identity_regexp_is_anchored if {
-	evil := signature(hex, {"signer": {"identity": concat("", ["https://evil.example/?", beacon]), "issuer": actions}})
+	evil := signature(hex, {"signer": {"identity": concat("", ["https://evil.example/?", beacon]), "issuer": actions, "root": "public-good"}})
 	rx := [{"identity_regexp": `https://github\.com/acme/.*`, "issuer": actions}]
 	some r in art_002.deny with input as prod([evil]) with data.gatecheck.config.params.trusted_signers as rx
 	contains(r.msg, "not listed in trusted_signers")
@@ -134,7 +134,7 @@ test_untrusted_identity_fails if {
 }
 
 test_wrong_identity_with_trusted_issuer_fails if {
-	s := signature(hex, {"signer": {"identity": "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main", "issuer": actions}})
+	s := signature(hex, {"signer": {"identity": "https://github.com/mallory/fork/.github/workflows/release.yml@refs/heads/main", "issuer": actions, "root": "public-good"}})
 	some r in art_002.deny with input as prod([s]) with data.gatecheck.config.params.trusted_signers as trusted
 	contains(r.msg, "mallory")
 }
@@ -149,7 +149,7 @@ test_no_trusted_signers_configured_fails if {
 
 test_one_trusted_signature_is_enough_among_bad_ones if {
 	bad := signature(hex, {"verified": false, "reason": "x"})
-	stranger := signature(hex, {"signer": {"identity": "someone@example.com", "issuer": "https://accounts.google.com"}})
+	stranger := signature(hex, {"signer": {"identity": "someone@example.com", "issuer": "https://accounts.google.com", "root": "public-good"}})
 	count(art_002.deny) == 0 with input as prod([bad, stranger, good]) with data.gatecheck.config.params.trusted_signers as trusted
 }
 
@@ -197,4 +197,30 @@ test_sha512_artifact_is_not_covered_by_other_bytes_or_another_algorithm if {
 	doc := release_input("production", [npm_pkg], {"signature": [sha512_signature(other), good]})
 	some r in art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
 	contains(r.msg, "no signature in the bundle covers artifact left-pad")
+}
+
+# A signer trusted under public-good (the default root) is not matched by the same identity
+# verified under Sigstore's staging instance; naming the root (or its digest) matches it.
+staging_signed := signature(hex, {"signer": {"identity": beacon, "issuer": actions, "root": "staging", "root_sha256": hex}})
+
+test_a_staging_signature_does_not_satisfy_a_public_good_signer if {
+	some r in art_002.deny with input as prod([staging_signed]) with data.gatecheck.config.params.trusted_signers as trusted
+	contains(r.msg, "root staging), not listed in trusted_signers")
+}
+
+test_a_signer_entry_naming_the_staging_root_matches_it if {
+	count(art_002.deny) == 0 with input as prod([staging_signed])
+		with data.gatecheck.config.params.trusted_signers as [{"identity": beacon, "issuer": actions, "root": "staging"}]
+	count(art_002.deny) == 0 with input as prod([staging_signed])
+		with data.gatecheck.config.params.trusted_signers as [{"identity": beacon, "issuer": actions, "root": sprintf("sha256:%s", [hex])}]
+}
+
+test_a_signer_entry_naming_the_staging_root_rejects_public_good if {
+	some _ in art_002.deny with input as prod([good])
+		with data.gatecheck.config.params.trusted_signers as [{"identity": beacon, "issuer": actions, "root": "staging"}]
+}
+
+test_a_keyless_signer_without_a_recorded_root_is_untrusted if {
+	rootless := json.remove(good, ["signer/root", "signer/root_sha256"])
+	some _ in art_002.deny with input as prod([rootless]) with data.gatecheck.config.params.trusted_signers as trusted
 }

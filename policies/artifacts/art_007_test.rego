@@ -40,7 +40,7 @@ provenance(digest, overrides) := object.union(
 		"subjects": [{"name": "payments-api.tar.gz", "digest": {"sha256": digest}, "pointer": "/dsseEnvelope/payload"}],
 		"signed": true,
 		"verified": true,
-		"signer": {"identity": builder, "issuer": actions},
+		"signer": {"identity": builder, "issuer": actions, "root": "public-good"},
 		"reason": null,
 		"signature": {"kind": "sigstore-bundle", "signed_at": "2026-01-30T10:00:00Z"},
 		"pointer": "/dsseEnvelope/payload",
@@ -126,9 +126,9 @@ test_unverified_provenance_fails if {
 }
 
 test_provenance_signed_by_an_untrusted_identity_fails if {
-	forged := provenance(hex, {"signer": {"identity": "mallory@example.com", "issuer": "https://accounts.google.com"}})
+	forged := provenance(hex, {"signer": {"identity": "mallory@example.com", "issuer": "https://accounts.google.com", "root": "public-good"}})
 	some r in denials(prod([forged]))
-	contains(r.msg, "signed by mallory@example.com (issuer https://accounts.google.com), not listed in trusted_signers")
+	contains(r.msg, "signed by mallory@example.com (issuer https://accounts.google.com, root public-good), not listed in trusted_signers")
 }
 
 test_unsigned_provenance_passes_when_verification_is_not_required if {
