@@ -21,8 +21,23 @@ def _schemas() -> dict[str, type]:
     return {"bundle-manifest": BundleManifest, "config": Config, **RECORD_TYPES}
 
 
-def json_schema(type_name: str) -> dict[str, Any]:
-    """The published schema of ``type_name``, with its dialect and a stable ``$id``."""
+def json_schema(type_name: str, *, facts: bool = False) -> dict[str, Any]:
+    """The published schema of ``type_name``, with its dialect and a stable ``$id``; with
+    ``facts``, the schema of the facts a record type becomes in the policy input."""
+    if facts:
+        from gatecheck.evidence.records.facts_schema import facts_schemas
+
+        known = facts_schemas()
+        if type_name not in known:
+            raise UsageError(
+                f"no facts schema for {type_name!r}; known: {', '.join(sorted(known))}"
+            )
+        body = known[type_name]
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "$id": f"https://gatecheck.dev/{type_name}/facts/v1",
+            **body,
+        }
     schemas = _schemas()
     model = schemas.get(type_name)
     if model is None:
@@ -34,9 +49,20 @@ def json_schema(type_name: str) -> dict[str, Any]:
 
 @click.command()
 @click.argument("type_name", metavar="TYPE", required=False)
-def schema(type_name: str | None) -> None:
+@click.option(
+    "--facts",
+    is_flag=True,
+    help="The schema of the facts a record type becomes in the policy input (every field "
+    "present, null when absent) instead of the file's schema.",
+)
+def schema(type_name: str | None, facts: bool) -> None:
     """Print the JSON Schema of TYPE (without TYPE: list the types)."""
     if type_name is None:
-        click.echo("\n".join(sorted(_schemas())))
+        if facts:
+            from gatecheck.evidence.records.facts_schema import facts_schemas
+
+            click.echo("\n".join(sorted(facts_schemas())))
+        else:
+            click.echo("\n".join(sorted(_schemas())))
         return
-    click.echo(json.dumps(json_schema(type_name), indent=2, sort_keys=True))
+    click.echo(json.dumps(json_schema(type_name, facts=facts), indent=2, sort_keys=True))

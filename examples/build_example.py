@@ -379,6 +379,8 @@ def write_config(key_id: str) -> None:
                                     "timezone": "Europe/London"}],
             "deployment_freezes": [{"start": "2026-12-18T00:00:00Z", "end": "2027-01-04T00:00:00Z",
                                     "reason": "year-end change freeze"}],
+            # The organisation's recovery time objective for the service (GC-RBK-002).
+            "rto_seconds": {"payments": 3600},
         },
         "trusted_keys": [{"path": "keys/release-signing.pub"}],
         "trust": trust_policy(),

@@ -407,7 +407,7 @@ RELEASE = {
             "digest": "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945",
         }
     ],
-    "service": {"name": "payments-api", "availability": "high", "tier": 1},
+    "service": {"name": "payments-api", "availability": "high", "tier": 1, "rto_seconds": 3600},
     "deployment": {"strategy": "canary", "environment": "production"},
     "rollback": {"error_rate": 0.01, "latency_p95_ms": 300, "latency_p99_ms": 600},
     "health_checks": ["https://payments.internal/healthz"],

@@ -193,7 +193,7 @@ def test_release_manifest_carries_governance_fields() -> None:
         "attested_at": "2026-03-02T09:15:00Z",
         "reference": "https://wiki.example.org/payments/audit-logging",
     }
-    assert "audit_logging" not in facts["artifacts"][1]  # unset fields are left out
+    assert facts["artifacts"][1]["audit_logging"] is None  # unset fields are null, never absent
     assert facts["snapshots"]["data_snapshot_id"] == "rds:payments-prod-2026-03-04-0915"
     assert "apiVersion" not in facts and "kind" not in facts
 

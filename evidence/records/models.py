@@ -77,11 +77,12 @@ class Record(BaseModel):
 
     def facts(self) -> dict[str, Any]:
         """Plain JSON for the policy input: wire names (``class``, ``from``), without
-        ``apiVersion``/``kind``. Unset fields are left out (undefined in Rego, as policies
-        expect of absent data) rather than null, which builtins such as object.get reject."""
-        return self.model_dump(
-            mode="json", by_alias=True, exclude={"api_version", "kind"}, exclude_none=True
-        )
+        ``apiVersion``/``kind``. Every declared field is present, null when the file does not
+        give it: an absent value has this one representation in the facts (the published
+        facts schema, ``gatecheck schema --facts``, requires every field), so a Rego test
+        fixture that leaves a key out is one no parser produces. Policies still read values
+        through helpers that treat a missing key and null alike (``lib.missing``)."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"api_version", "kind"})
 
 
 class AuditLogging(Record):
@@ -114,6 +115,9 @@ class Service(Record):
     name: str | None = None
     availability: str | None = Field(None, description="`high`, `standard` or `low`.")
     tier: int | None = Field(None, description="Criticality tier; 0 and 1 are high availability.")
+    rto_seconds: float | None = Field(
+        None, ge=0, description="Recovery time objective a restore must meet (GC-RBK-002)."
+    )
 
 
 class RollbackCriteria(Record):

@@ -34,6 +34,7 @@
 #     soc2: [CC8.1]
 #   evidence: [signature, provenance, release-manifest]
 #   params: [trusted_signers]
+#   applicability: [release-manifest/artifacts]
 #   stages:
 #     production: fail
 #     staging: warn

@@ -28,6 +28,7 @@
 #     soc2: [CC8.1]
 #   evidence: [sbom, release-manifest]
 #   params: [sbom_max_unidentified, sbom_max_age_days]
+#   applicability: [release-manifest/artifacts]
 #   stages:
 #     production: fail
 #     staging: fail

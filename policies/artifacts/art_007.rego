@@ -27,6 +27,7 @@
 #     soc2: [CC8.1]
 #   evidence: [provenance, release-manifest]
 #   params: [trusted_builders, trusted_signers, provenance_require_verified]
+#   applicability: [release-manifest/artifacts]
 #   stages:
 #     production: fail
 #     staging: warn

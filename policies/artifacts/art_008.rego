@@ -17,6 +17,7 @@
 #     nist-800-53: [CM-8]
 #   evidence: [release-manifest]
 #   params: [artifact_name_pattern]
+#   applicability: [release-manifest/artifacts]
 #   stages:
 #     production: warn
 #     staging: warn

@@ -16,6 +16,7 @@
 #     nist-800-53: [CM-3, IR-4]
 #   evidence: [change-record, release-manifest]
 #   params: [postmortem_due_days]
+#   applicability: [release-manifest/class]
 #   stages:
 #     production: fail
 #     staging: warn

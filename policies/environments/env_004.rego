@@ -17,6 +17,7 @@
 #     nist-800-53: [CM-2, CM-3]
 #   evidence: [environment-snapshot]
 #   params: [max_ephemeral_ttl_hours]
+#   applicability: [environment-snapshot]
 #   stages:
 #     dev: warn
 #     staging: warn

@@ -69,6 +69,18 @@ enforcement(info) := level if {
 	level := info.stages[input.stage]
 } else := "off"
 
+# Facts have one representation of "absent": parsers write every field they declare, null
+# when the evidence does not give it. Rules still never test `x.key == null` (undefined, not
+# true, when a key is missing, so the rule silently does not fire); they ask these helpers,
+# which treat a missing key and null alike, so a fact left out fails the control that needs it.
+missing(obj, key) if object.get(obj, key, null) == null
+
+# The value at key, or default_value when it is missing (absent or null).
+value_or(obj, key, default_value) := value if {
+	value := object.get(obj, key, null)
+	value != null
+} else := default_value
+
 # Evidence items of one family (empty when the bundle has none).
 evidence(family) := object.get(input.evidence, family, [])
 

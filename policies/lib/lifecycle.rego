@@ -13,11 +13,8 @@ import data.gatecheck.lib
 
 release := object.get(input, "release", {})
 
-# The value of key in obj, or default when the key is absent or null.
-get(obj, key, default_value) := value if {
-	value := object.get(obj, key, null)
-	value != null
-} else := default_value
+# The value of key in obj, or default when the key is absent or null (lib.value_or).
+get(obj, key, default_value) := lib.value_or(obj, key, default_value)
 
 blank(value) if value == null
 

@@ -16,6 +16,7 @@
 #     nist-800-53: [CM-8, CM-3]
 #   evidence: [release-manifest, cmdb-export]
 #   params: [require_cmdb_export]
+#   applicability: [release-manifest/artifacts]
 #   stages:
 #     production: fail
 #     staging: warn

@@ -2,7 +2,8 @@
 # title: Rollback criteria defined
 # description: >-
 #   Before deploying, the release says when it will be rolled back: a maximum error rate and
-#   a latency threshold (p95 or p99), and, when it migrates data, how data consistency is
+#   a latency threshold (p95 or p99), and, when it migrates data (declared in the manifest,
+#   or shown by a migration dry-run of this release in the bundle), how data consistency is
 #   checked. Post-deployment verification (GC-VER-001/002) measures against these.
 # custom:
 #   id: GC-REL-004
@@ -15,7 +16,7 @@
 #     soc2: [CC8.1, A1.2]
 #     iso27001: [A.8.32]
 #     nist-800-53: [CM-3, CP-10]
-#   evidence: [release-manifest]
+#   evidence: [release-manifest, migration-dry-run]
 #   params: []
 #   stages:
 #     production: fail
@@ -27,6 +28,7 @@ import rego.v1
 
 import data.gatecheck.governance as gov
 import data.gatecheck.lib
+import data.gatecheck.lifecycle as lc
 
 info := lib.control_info(rego.metadata.chain())
 
@@ -88,8 +90,17 @@ deny contains result if {
 	)
 }
 
+# A migration is decided from facts: the manifest's declaration, or a migration dry-run of
+# this release in the bundle (which a manifest saying "no migration" does not outweigh).
+migrates if object.get(input.release, "data_migration", false) == true
+
+migrates if {
+	some r in lib.evidence("migration_dry_run")
+	lc.for_this_release(r)
+}
+
 deny contains result if {
-	object.get(input.release, "data_migration", false) == true
+	migrates
 	gov.blank(criterion("data_consistency_check"))
 	result := lib.result(
 		rego.metadata.chain(),

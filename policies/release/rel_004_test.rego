@@ -4,6 +4,7 @@ import rego.v1
 
 import data.gatecheck.controls.rel_004
 import data.gatecheck.governance.fixtures as f
+import data.gatecheck.test_facts as facts
 
 criteria(overrides) := object.union(
 	{"error_rate": 0.02, "latency_p95_ms": 450, "latency_p99_ms": null, "data_consistency_check": null},
@@ -65,4 +66,40 @@ test_data_migration_without_any_criteria_reports_both if {
 
 test_info_declares_control if {
 	rel_004.info.id == "GC-REL-004"
+}
+
+# -- inputs built from parser-produced facts (policies/lib/facts_test.rego) --------------------
+
+parsed(release, runs) := {
+	"stage": "production",
+	"release": facts.release[release],
+	"evidence": {"migration_dry_run": [facts.migration_dry_run[r] | some r in runs]},
+}
+
+parsed_messages(release, runs) := {r.msg | some r in rel_004.deny with input as parsed(release, runs)}
+
+test_parsed_manifest_with_criteria_passes if {
+	count(parsed_messages("release_major", [])) == 0
+	count(parsed_messages("release_migration", ["dry_run_ok"])) == 0
+}
+
+test_parsed_manifest_without_rollback_section_fails if {
+	parsed_messages("release_no_rollback", []) == {"the release manifest defines no rollback criteria"}
+}
+
+test_parsed_manifest_without_error_rate_fails if {
+	parsed_messages("release_rollback_no_error_rate", []) == {"the rollback criteria set no error-rate threshold (rollback.error_rate)"}
+}
+
+test_parsed_manifest_without_latency_fails if {
+	parsed_messages("release_rollback_no_latency", []) == {"the rollback criteria set no latency threshold (rollback.latency_p95_ms or latency_p99_ms)"}
+}
+
+test_parsed_migration_without_consistency_check_fails if {
+	parsed_messages("release_migration_no_check", []) == {"the release migrates data but its rollback criteria define no data-consistency check"}
+}
+
+test_a_dry_run_of_this_release_shows_a_migration_the_manifest_does_not_declare if {
+	parsed_messages("release_major", ["dry_run_ok"]) == {"the release migrates data but its rollback criteria define no data-consistency check"}
+	count(parsed_messages("release_major", ["dry_run_other_release"])) == 0
 }

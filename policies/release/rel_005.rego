@@ -23,6 +23,7 @@
 #     - identity_aliases
 #     - approval_max_age_days
 #     - require_signed_approvals
+#   applicability: [release-manifest/artifacts, release-manifest/artifacts/regulated]
 #   stages:
 #     production: fail
 #     staging: warn

@@ -15,6 +15,7 @@
 #     nist-800-53: [CM-3, CM-4, CP-4]
 #   evidence: [rollback-test, release-manifest]
 #   params: [rollback_test_environments]
+#   applicability: [release-manifest/class]
 #   stages:
 #     production: fail
 #     staging: warn

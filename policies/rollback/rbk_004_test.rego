@@ -23,7 +23,18 @@ record(overrides) := object.union(
 )
 
 test_snapshot_ids_in_manifest_pass if {
-	count(rbk_004.deny) == 0 with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": "db-1", "taken_at": null}, [])
+	count(rbk_004.deny) == 0 with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": "db-1", "taken_at": "2026-03-01T11:30:00Z"}, [])
+}
+
+test_snapshots_at_no_recorded_time_fail if {
+	some r in rbk_004.deny with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": "db-1", "taken_at": null}, [])
+	r.msg == "the snapshots record no time (taken_at), so they cannot be shown to precede the deployment"
+}
+
+test_snapshot_taken_after_the_effective_time_fails if {
+	later := record({"taken_at": "2026-03-02T11:30:00Z"})
+	some r in rbk_004.deny with input as object.union(run(null, [later]), {"effective_time": "2026-03-01T12:00:00Z", "effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z")})
+	r.msg == "a snapshot was taken at 2026-03-02T11:30:00Z, after the effective time 2026-03-01T12:00:00Z"
 }
 
 test_snapshot_record_passes if {
@@ -35,7 +46,7 @@ test_ids_may_come_from_both_sources if {
 }
 
 test_missing_data_snapshot_fails if {
-	results := rbk_004.deny with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": " "}, [])
+	results := rbk_004.deny with input as run({"config_snapshot_id": "cfg-1", "data_snapshot_id": " ", "taken_at": "2026-03-01T11:30:00Z"}, [])
 	count(results) == 1
 	some r in results
 	r.msg == "no data snapshot id is recorded before the deployment"

@@ -6,8 +6,8 @@
 #   `critical_paths` glob (matched with "/" as separator, so `*` stays within one directory
 #   and `**` crosses them) has at least `critical_coverage_min` (90%). Rates are computed
 #   from the report's per-line data, not from the summary it states about itself. A critical
-#   glob that matches no file in any report fails too: code left out of the measurement is
-#   not covered. A release that lists no artifacts has nothing built to measure, so the
+#   glob that matches no file in any report fails too, and so does a critical file listed
+#   with no measured lines: code left out of the measurement is not covered. A release that lists no artifacts has nothing built to measure, so the
 #   control is not applicable unless coverage reports are present anyway; such a release
 #   fails GC-ART-001.
 # custom:
@@ -23,6 +23,7 @@
 #     nist-800-53: [SA-11]
 #   evidence: [coverage, release-manifest]
 #   params: [coverage_min, critical_paths, critical_coverage_min]
+#   applicability: [release-manifest/artifacts]
 #   stages:
 #     production: fail
 #     staging: warn
@@ -90,7 +91,7 @@ deny contains result if {
 
 deny contains result if {
 	some item in reports
-	item.totals.line_rate == null
+	lib.missing(object.get(item, "totals", {}), "line_rate")
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("coverage report %s measured no lines, so it shows no coverage", [report_name(item)]),
@@ -101,7 +102,7 @@ deny contains result if {
 deny contains result if {
 	some item in reports
 	rate := item.totals.line_rate
-	rate != null
+	is_number(rate)
 	rate < lib.param("coverage_min")
 	result := lib.result(
 		rego.metadata.chain(),
@@ -117,7 +118,7 @@ deny contains result if {
 	some item in reports
 	some file in item.files
 	critical(file.path)
-	file.line_rate != null
+	is_number(object.get(file, "line_rate", null))
 	file.line_rate < lib.param("critical_coverage_min")
 	result := lib.scoped_result(
 		rego.metadata.chain(),
@@ -125,6 +126,21 @@ deny contains result if {
 			file.path, percent(file.line_rate), file.lines_covered, file.lines_valid,
 			report_name(item), percent(lib.param("critical_coverage_min")),
 		]),
+		[file_ref(item, file)],
+		{"component": file.path},
+	)
+}
+
+# A critical file listed with nothing measured (no executable lines found, or its lines left
+# out) shows no coverage: it is not covered.
+deny contains result if {
+	some item in reports
+	some file in item.files
+	critical(file.path)
+	lib.missing(file, "line_rate")
+	result := lib.scoped_result(
+		rego.metadata.chain(),
+		sprintf("critical file %s is listed in %s with no measured lines, so its coverage is not shown", [file.path, report_name(item)]),
 		[file_ref(item, file)],
 		{"component": file.path},
 	)

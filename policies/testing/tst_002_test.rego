@@ -40,7 +40,6 @@ report(name, files) := {
 good := report("coverage.json", [
 	file("src/payments/api.py", 100, 95),
 	file("src/payments/auth/login.py", 50, 48),
-	file("src/payments/__init__.py", 0, 0),
 ])
 
 release_input(stage, artifacts, reports) := {
@@ -185,4 +184,15 @@ test_percentages_round_down_so_a_near_miss_never_reads_as_the_threshold if {
 	tst_002.percent(0.8) == "80.0%"
 	tst_002.percent(0.005) == "0.5%"
 	tst_002.percent(1) == "100.0%"
+}
+
+test_critical_file_listed_with_no_measured_lines_fails if {
+	listed := report("coverage.json", [
+		file("src/payments/api.py", 100, 95),
+		file("src/payments/__init__.py", 0, 0),
+	])
+	some r in tst_002.deny with input as prod([listed])
+		with data.gatecheck.config.params.critical_paths as ["src/payments/**"]
+	r.msg == "critical file src/payments/__init__.py is listed in coverage.json with no measured lines, so its coverage is not shown"
+	r.scope == {"component": "src/payments/__init__.py"}
 }

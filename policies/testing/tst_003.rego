@@ -5,7 +5,9 @@
 #   the baseline and an error rate no more than `perf_error_rate_tolerance` above the
 #   baseline's. The baseline is the summary's own `baseline`, else the one performance
 #   summary labelled `role=baseline` (e.g. the last release's k6 run). Major releases must
-#   have a performance summary; other releases are judged when they have one. Thresholds a
+#   have a performance summary; other releases are judged when they have one. A summary, or
+#   its baseline, without a p95 latency or an error rate fails: a regression that was not
+#   measured is not shown absent. Thresholds a
 #   k6 script declared and crossed are reported as warnings.
 # custom:
 #   id: GC-TST-003
@@ -20,6 +22,7 @@
 #     nist-800-53: [SA-11, CM-4]
 #   evidence: [performance-summary, release-manifest]
 #   params: [perf_p95_tolerance, perf_error_rate_tolerance]
+#   applicability: [release-manifest/class, performance-summary]
 #   stages:
 #     production: fail
 #     staging: warn
@@ -45,7 +48,7 @@ ref(s, key) := lib.ref_at(s, s.pointers[key]) if is_string(s.pointers[key]) else
 
 # The baseline a summary is compared with, and the evidence it comes from.
 baseline(s) := [s.baseline, lc.field_ref(s, "/baseline")] if {
-	s.baseline != null
+	is_object(object.get(s, "baseline", null))
 } else := [b, lib.ref(b)] if {
 	count(baselines) == 1
 	b := baselines[0]
@@ -69,7 +72,7 @@ deny contains result if {
 deny contains result if {
 	some s in current
 	some key in ["latency_p95_ms", "error_rate"]
-	s[key] == null
+	not is_number(object.get(s, key, null))
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("%s reports no %s", [name(s), key]),
@@ -79,7 +82,7 @@ deny contains result if {
 
 deny contains result if {
 	some s in current
-	s.baseline == null
+	not is_object(object.get(s, "baseline", null))
 	count(baselines) != 1
 	result := lib.result(
 		rego.metadata.chain(),
@@ -92,7 +95,7 @@ deny contains result if {
 	some s in current
 	[b, bref] := baseline(s)
 	some key in ["latency_p95_ms", "error_rate"]
-	b[key] == null
+	not is_number(object.get(b, key, null))
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("the baseline of %s has no %s", [name(s), key]),

@@ -18,6 +18,7 @@
 #     nist-800-53: [SA-11, CM-3]
 #   evidence: [approval, release-manifest]
 #   params: [business_roles, approver_roles, identity_aliases]
+#   applicability: [release-manifest/class]
 #   stages:
 #     production: fail
 #     staging: warn

@@ -35,7 +35,7 @@ deny contains result if {
 
 deny contains result if {
 	some m in ver.metrics
-	m.error_rate == null
+	lib.missing(m, "error_rate")
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("the deployment metrics for %s report no error rate", [ver.window(m)]),

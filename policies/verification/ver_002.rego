@@ -42,7 +42,7 @@ deny contains result if {
 
 deny contains result if {
 	some m in ver.metrics
-	m.latency_p95_ms == null
+	lib.missing(m, "latency_p95_ms")
 	result := lib.result(
 		rego.metadata.chain(),
 		sprintf("the deployment metrics for %s report no p95 latency", [ver.window(m)]),
@@ -53,7 +53,7 @@ deny contains result if {
 # A p99 criterion or baseline without an observed p99 cannot be checked.
 deny contains result if {
 	some m in ver.metrics
-	m.latency_p99_ms == null
+	lib.missing(m, "latency_p99_ms")
 	judged_by := [w | ver.criterion("latency_p99_ms"); w := "rollback criterion"]
 	baselined := [w | baseline(m, "latency_p99_ms"); w := "baseline"]
 	count(array.concat(judged_by, baselined)) > 0
