@@ -30,6 +30,9 @@ ENFORCING_STAGES = ("production", "post-deploy")
 
 # How a laxer value looks, per parameter.
 BIGGER = "bigger"  # a number: more age, tolerance or unidentified components is laxer
+# As BIGGER, for a map of values an organisation declares (RTO per service): declaring one
+# where the library has none adds a check, so only raising a declared value is laxer.
+DECLARED_BIGGER = "declared-bigger"
 SMALLER = "smaller"  # a number: less coverage, fewer tests or approvers is laxer
 SEVERITY_UP = "severity-up"  # a severity threshold: fails only at a higher severity
 SEVERITY_DOWN = "severity-down"  # a severity assigned to unknowns: a lower one fails less
@@ -119,6 +122,7 @@ PARAM_DIRECTIONS: dict[str, Any] = {
     "approval_requirements_by_risk": _REQUIREMENTS,
     "change_approved_statuses": {"*": MORE},
     "approver_roles": {"*": MORE},
+    "rto_seconds": {"*": DECLARED_BIGGER},
     "identity_aliases": {"*": MORE},
 }
 
@@ -367,6 +371,10 @@ def _compare(
 
 def _direction(rule: Any, value: Any, default: Any) -> str:
     """laxer, stricter, same or changed (direction unknown or the types do not compare)."""
+    if rule == DECLARED_BIGGER:
+        if default is _MISSING:
+            return "stricter"
+        rule = BIGGER
     if rule in (BIGGER, SMALLER) and _number(value) and _number(default):
         if value == default:
             return "same"

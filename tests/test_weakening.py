@@ -83,6 +83,10 @@ def test_trust_anchors_are_configuration_not_weakening(tmp_path: Path) -> None:
     assert not weakening(tmp_path, {"params": params}).params()
 
 
+def test_declaring_an_rto_is_not_weakening_but_raising_a_declared_one_is(tmp_path: Path) -> None:
+    assert not weakening(tmp_path, {"params": {"rto_seconds": {"payments": 3600}}}).params()
+
+
 def test_switches_where_false_is_laxer(tmp_path: Path) -> None:
     # The library's default is false: turning it on is stricter, not listed.
     strict = weakening(tmp_path, {"params": {"require_signed_approvals": True}})

@@ -123,7 +123,9 @@ def weakened_title(report: dict[str, Any]) -> str:
     counts = [f"{laxer} laxer"] if laxer else []
     counts += [f"{len(items) - laxer} changed"] if len(items) > laxer else []
     stage = report.get("stage")
-    return f"policy weakened at {stage} against the library defaults: {', '.join(counts)}"
+    # Only a laxer item is a weakening; a change whose direction is unknown is named as such.
+    what = "weakened" if laxer else "changed"
+    return f"policy {what} at {stage} against the library defaults: {', '.join(counts)}"
 
 
 def weakened_subject(item: dict[str, Any]) -> str:

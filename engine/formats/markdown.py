@@ -82,7 +82,7 @@ def _weakening(report: dict[str, Any], h: str) -> list[str]:
             "> [!WARNING]",
             f"> **{cell(title[0].upper() + title[1:])}.**",
             "",
-            f"{h}# Policy weakened at {code(report.get('stage'))}",
+            f"{h}# Policy against the library defaults at {code(report.get('stage'))}",
             "",
             "| Direction | Control / parameter | Value | Library default | Source |",
             "|---|---|---|---|---|",
