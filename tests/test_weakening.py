@@ -83,7 +83,7 @@ def test_trust_anchors_are_configuration_not_weakening(tmp_path: Path) -> None:
     assert not weakening(tmp_path, {"params": params}).params()
 
 
-def test_declaring_an_rto_is_not_weakening_but_raising_a_declared_one_is(tmp_path: Path) -> None:
+def test_declaring_an_rto_where_the_library_has_none_is_not_weakening(tmp_path: Path) -> None:
     assert not weakening(tmp_path, {"params": {"rto_seconds": {"payments": 3600}}}).params()
 
 
