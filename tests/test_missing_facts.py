@@ -464,8 +464,10 @@ def test_a_deleted_fact_never_passes_a_failing_control(run: Run, control_id: str
 
 def test_on_the_example_no_deletion_passes_a_control_that_was_not_applicable(run: Run) -> None:
     example = run.outcomes["example"]
-    # Unsigned, the pip-audit scan has no time to judge its age from (GC-ART-005 fails).
-    assert list(example.before.values()).count("pass") >= 30, example.before
+    # Unsigned, the pip-audit scan has no time to judge its age from (GC-ART-005 fails), and
+    # idna's ambiguous "BSD License" classifier warns (GC-ART-004).
+    assert list(example.before.values()).count("pass") >= 29, example.before
+    assert example.before["GC-ART-004"] == "warn"
     idle = [c for c, s in example.before.items() if s == "not_applicable"]
     assert idle, "the example has no not-applicable control to check"
     for deletion, _, statuses in example.after:
