@@ -175,7 +175,11 @@ class PentestSummary(Record):
     scope: PentestScope
     performed_at: Timestamp = Field(description="When the test ended.")
     performed_by: str | None = Field(None, description="Tester or vendor.")
-    findings: list[PentestFinding] = Field(default_factory=list)
+    findings: list[PentestFinding] | None = Field(
+        None,
+        description="Every finding; `[]` when the test found none. Absent means unknown, "
+        "which GC-TST-004 fails.",
+    )
     reviewer: str | None = Field(None, description="Who reviewed and signed off the results.")
     reviewed_at: Timestamp | None = None
     report_ref: str | None = Field(None, description="Where the full report is kept.")

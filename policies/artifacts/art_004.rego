@@ -45,8 +45,32 @@ info := lib.control_info(rego.metadata.chain())
 
 sboms := lib.evidence("sbom")
 
-not_applicable contains "the bundle has no SBOM, so there are no component licenses to check (GC-ART-003 fails a missing SBOM)" if {
+# Positive evidence: without an SBOM nothing shows the licenses are allowed.
+deny contains result if {
 	count(sboms) == 0
+	result := lib.result(
+		rego.metadata.chain(),
+		"the bundle has no SBOM, so no component license can be checked",
+		[lib.release_ref("")],
+	)
+}
+
+# Positive evidence: an SBOM that lists no component shows no license allowed.
+deny contains result if {
+	some sbom in sboms
+	no_components(sbom)
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("SBOM %s lists no components, so none of their licenses can be checked", [sbom_name(sbom)]),
+		[lib.ref(sbom)],
+	)
+}
+
+no_components(sbom) if lib.missing(sbom, "components")
+
+no_components(sbom) if {
+	is_array(sbom.components)
+	count(sbom.components) == 0
 }
 
 denied := {lower(id) | some id in lib.param("license_deny")}

@@ -44,7 +44,6 @@ test_permissive_licenses_pass if {
 	input_doc := prod([component("a", [lic("MIT", "MIT")]), component("b", [lic("Apache-2.0 OR BSD-3-Clause", "Apache-2.0 OR BSD-3-Clause")])])
 	count(art_004.deny) == 0 with input as input_doc
 	count(art_004.warn) == 0 with input as input_doc
-	count(art_004.not_applicable) == 0 with input as input_doc
 }
 
 test_denied_license_fails_scoped_to_the_component if {
@@ -97,10 +96,9 @@ test_every_sbom_is_checked if {
 	count(denies) == 1
 }
 
-test_no_sbom_is_not_applicable if {
-	some reason in art_004.not_applicable with input as with_sboms("production", [])
-	contains(reason, "no SBOM")
-	count(art_004.deny) == 0 with input as with_sboms("production", [])
+test_no_sbom_fails if {
+	some r in art_004.deny with input as with_sboms("production", [])
+	contains(r.msg, "no SBOM")
 }
 
 test_license_name_resolved_to_a_denied_id_fails if {
@@ -142,4 +140,15 @@ test_license_text_alone_warns if {
 	input_doc := prod([component("chardet", [text_lic("declared license of 'chardet'")])])
 	some w in art_004.warn with input as input_doc
 	contains(w.msg, "1 component licenses in bom.json name no SPDX license")
+}
+
+test_sbom_without_components_fails if {
+	some r in art_004.deny with input as prod([])
+	contains(r.msg, "lists no components")
+}
+
+test_sbom_with_null_components_fails if {
+	s := object.union(sbom([]), {"components": null})
+	some r in art_004.deny with input as with_sboms("production", [s])
+	contains(r.msg, "lists no components")
 }

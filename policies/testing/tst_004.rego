@@ -80,6 +80,18 @@ deny contains result if {
 
 pre_production_word := " in pre-production" if lc.major else := ""
 
+# Positive evidence: a summary that does not list its findings (not even `[]`) says nothing
+# about what the test found.
+deny contains result if {
+	some p in judged
+	lib.missing(p, "findings")
+	result := lib.result(
+		rego.metadata.chain(),
+		sprintf("the penetration test of %s (%s) lists no findings, not even an empty list: what it found is unknown", [p.scope.environment, p.performed_at]),
+		[lc.field_ref(p, "/findings")],
+	)
+}
+
 status_key(status) := lower(trim_space(status))
 
 resolved_statuses := {status_key(s) | some s in lib.param("pentest_resolved_statuses")}

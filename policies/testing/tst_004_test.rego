@@ -113,3 +113,17 @@ test_standard_release_without_pentest_is_not_applicable if {
 	count(tst_004.deny) == 0 with input as run("standard", [])
 	count(tst_004.not_applicable) == 1 with input as run("standard", [])
 }
+
+test_summary_without_findings_fails if {
+	some r in tst_004.deny with input as run("major", [object.remove(pentest({}), ["findings"])])
+	contains(r.msg, "lists no findings, not even an empty list")
+}
+
+test_summary_with_null_findings_fails if {
+	some r in tst_004.deny with input as run("major", [pentest({"findings": null})])
+	contains(r.msg, "lists no findings")
+}
+
+test_summary_with_no_findings_listed_as_empty_passes if {
+	count(tst_004.deny) == 0 with input as run("major", [pentest({"findings": []})])
+}
