@@ -31,6 +31,9 @@ PARSERS: tuple[tuple[str, str], ...] = (
     ("backup-restore-test", "gatecheck.evidence.records.lifecycle:BackupRestoreTestParser"),
     ("rollback-test", "gatecheck.evidence.records.lifecycle:RollbackTestParser"),
     ("state-snapshot", "gatecheck.evidence.records.lifecycle:StateSnapshotParser"),
+    ("deployment-lock", "gatecheck.evidence.records.operations:DeploymentLockParser"),
+    ("stabilization-review", "gatecheck.evidence.records.operations:StabilizationReviewParser"),
+    ("rollback-history", "gatecheck.evidence.records.operations:RollbackHistoryParser"),
     # gatecheck records (plain, in-toto or DSSE) before any generic in-toto/DSSE parser.
     ("change-record", "gatecheck.evidence.records.governance:ChangeRecordParser"),
     ("approval", "gatecheck.evidence.records.governance:ApprovalParser"),
@@ -46,6 +49,11 @@ PARSERS: tuple[tuple[str, str], ...] = (
     ("vulnerability-scan", "gatecheck.evidence.scans.grype:GrypeParser"),
     ("vulnerability-scan", "gatecheck.evidence.scans.trivy:TrivyParser"),
     ("sast", "gatecheck.evidence.scans.sarif:SarifParser"),
+    # Secret scans: gitleaks is detected by its findings' shape; a Trivy report or SARIF is a
+    # secret scan when added with --type secret-scan (or attested as one).
+    ("secret-scan", "gatecheck.evidence.scans.secrets:GitleaksParser"),
+    ("secret-scan", "gatecheck.evidence.scans.secrets:TrivySecretsParser"),
+    ("secret-scan", "gatecheck.evidence.scans.secrets:SarifSecretsParser"),
     # SLSA provenance (plain, DSSE or in a Sigstore bundle) before generic signatures, so a
     # signed provenance attestation is read as provenance; `--type signature` overrides.
     ("provenance", "gatecheck.evidence.signing.provenance:ProvenanceParser"),
@@ -142,6 +150,13 @@ def detect(doc: Document, family: str | None = None) -> tuple[EvidenceParser, st
         )
     for parser in candidates:
         fmt = _guarded(doc, parser, "detecting", parser.detect, doc)
+        if fmt:
+            return parser, fmt
+    # Some formats are too bare to detect by content (gitleaks' clean report is `[]`): their
+    # parsers accept them only when the file is declared to be of their type.
+    for parser in candidates if family is not None else ():
+        declared = getattr(parser, "detect_declared", None)
+        fmt = declared and _guarded(doc, parser, "detecting", declared, doc)
         if fmt:
             return parser, fmt
     _raise_unreadable(doc)

@@ -6,7 +6,9 @@ What it does, for payments-api 1.4.0 (a major, medium-risk release of examples/a
 - builds the artifact (a wheel) and takes its sha256 as the release's artifact digest;
 - runs the real tools: cyclonedx-py (SBOM of an environment with the app's pinned
   dependencies), pip-audit through `gatecheck collect pip-audit` against a local OSV API
-  serving real OSV records, bandit (SARIF), pytest (JUnit, per suite kind) and coverage;
+  serving real OSV records, bandit (SARIF), pytest (JUnit, per suite kind), coverage and
+  gitleaks (secret scan of the app's source; a Go program: `go install
+  github.com/zricethezav/gitleaks/v8@v8.30.1`);
 - writes gatecheck's own records (release manifest, change record, one approval per approver,
   lifecycle records) and signs the artifact statement and the SLSA provenance with a freshly
   generated Ed25519 key whose private half is discarded (only the public key is kept, for the
@@ -66,10 +68,11 @@ VULNERABLE_DEPENDENCIES = ["idna==3.6", "certifi==2024.8.30"]  # idna 3.6: PYSEC
 # Who vouches for what: each producer signs only the evidence types listed (the trust policy
 # in gatecheck.yaml authorizes exactly these), each approver only their own approval.
 PRODUCERS: dict[str, list[str]] = {
-    "ci-build": ["sbom", "vulnerability-scan", "sast", "test-results", "coverage"],
+    "ci-build": ["sbom", "vulnerability-scan", "sast", "test-results", "coverage", "secret-scan"],
     "change-system": ["change-record", "release-manifest"],
     "cmdb": ["cmdb-export"],
-    "release-pipeline": ["pipeline-audit-log", "state-snapshot", "rollback-test"],
+    "release-pipeline": ["pipeline-audit-log", "state-snapshot", "rollback-test", "deployment-lock",
+                         "rollback-history"],
     "sre-platform": ["environment-snapshot", "performance-summary", "monitoring-config", "runbook",
                      "backup-restore-test"],
     "security-testing": ["segmentation-test", "pentest-summary"],
@@ -158,6 +161,10 @@ def make_tests(work: Path) -> list[tuple[Path, str]]:
         outputs.append((out, kind))
     run(sys.executable, "-m", "coverage", "xml", "-o", str(EVIDENCE / "coverage.xml"), cwd=project, env=env)
     run(sys.executable, "-m", "bandit", "-q", "-r", "src", "-f", "sarif", "-o", str(EVIDENCE / "bandit.sarif"), cwd=project)
+    # gitleaks is a Go program: go install github.com/zricethezav/gitleaks/v8@v8.30.1
+    gitleaks = shutil.which("gitleaks") or str(Path.home() / "go" / "bin" / "gitleaks")
+    run(gitleaks, "dir", ".", "--no-banner", "--report-format", "json", "--report-path",
+        str(EVIDENCE / "gitleaks.json"), cwd=project)
     return outputs
 
 
@@ -249,6 +256,13 @@ def release_manifest(digest: str) -> dict:
         "health_checks": ["https://payments.example.org/healthz"],
         "monitors": ["payments-5xx-rate", "payments-p95-latency"],
         "data_migration": False,
+        "feature_freeze": "2026-11-20T17:00:00Z",
+        "changes": [
+            {"id": "example-org/payments-api#212", "title": "Idempotency keys for transfers",
+             "merged_at": "2026-11-17T13:42:10Z", "author": "a.ferreira"},
+            {"id": "example-org/payments-api#215", "title": "IDNA merchant host names",
+             "merged_at": "2026-11-19T09:05:33Z", "author": "d.chen"},
+        ],
         "snapshots": {"config_snapshot_id": "consul-kv:payments/2026-11-27T07-40Z",
                       "data_snapshot_id": "rds:payments-db-pre-1-4-0", "taken_at": "2026-11-27T07:40:00Z"},
     }
@@ -291,7 +305,7 @@ def lifecycle_records(digest: str) -> dict[str, dict]:
         {"time": "2026-11-27T07:09:52Z", "actor": "github-actions[bot]", "action": "artifact.built",
          "details": {"digest": f"sha256:{digest}"}},
         {"time": "2026-11-27T07:21:30Z", "actor": "github-actions[bot]", "action": "deploy.staging",
-         "details": {"environment": "staging", "strategy": "canary"}},
+         "details": {"environment": "staging", "strategy": "canary", "change_id": CHANGE_ID}},
         {"time": "2026-11-27T07:35:12Z", "actor": "release-bot", "action": "tests.smoke",
          "details": {"environment": "staging", "result": "passed"}},
     ])
@@ -305,7 +319,30 @@ def lifecycle_records(digest: str) -> dict[str, dict]:
                         "expected": "deny", "observed": "deny"}]},
         "pipeline-audit-log.json": {
             "apiVersion": "gatecheck.dev/v1", "kind": "PipelineAuditLog",
-            "pipeline": f"{REPO}/actions/workflows/release.yml", "run_id": "9412", "events": events},
+            "pipeline": f"{REPO}/actions/workflows/release.yml", "run_id": "9412",
+            "release": {"name": NAME, "version": VERSION}, "events": events},
+        "deployment-locks.json": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "DeploymentLockList",
+            "locks": [
+                {"environment": "production", "acquired_at": "2026-11-12T09:30:00Z",
+                 "expires_at": "2026-11-12T13:30:00Z", "released_at": "2026-11-12T10:41:00Z",
+                 "holder": {"run_id": "9377", "pipeline": f"{REPO}/actions/workflows/release.yml",
+                            "release": {"name": NAME, "version": "1.3.2"}}},
+                {"environment": "production", "acquired_at": "2026-11-27T07:40:00Z",
+                 "expires_at": "2026-11-27T13:00:00Z",
+                 "holder": {"run_id": "9412", "pipeline": f"{REPO}/actions/workflows/release.yml",
+                            "release": {"name": NAME, "version": VERSION}}},
+            ]},
+        "rollback-history.json": {
+            "apiVersion": "gatecheck.dev/v1", "kind": "RollbackHistory", "service": "payments",
+            "period": {"start": "2026-08-01T00:00:00Z", "end": "2026-11-27T06:00:00Z"},
+            "rollbacks": [{
+                "version": "1.3.1", "environment": "production", "rolled_back_at": "2026-10-14T08:12:00Z",
+                "reason": "p95 latency above the rollback criterion after the canary step to 25%",
+                "incident_notification": {"reference": "INC-20431", "notified_at": "2026-10-14T08:20:00Z"},
+                "root_cause": {"reference": "https://wiki.example.org/payments/rca/INC-20431",
+                               "completed_at": "2026-10-17T15:00:00Z",
+                               "changed": ["GC-TST-003", "payments load-test checklist"]}}]},
         "performance-summary.yaml": {
             "apiVersion": "gatecheck.dev/v1", "kind": "PerformanceSummary", "service": NAME,
             "environment": "staging", "performed_at": "2026-11-26T16:40:00Z", "requests": 184220,
@@ -453,6 +490,7 @@ def main() -> None:
             vouched(manifest, "release-manifest"),
             vouched(sbom, "sbom"), vouched(scan, "vulnerability-scan", scanned_sbom=sbom),
             vouched(EVIDENCE / "bandit.sarif", "sast"), vouched(EVIDENCE / "coverage.xml", "coverage"),
+            vouched(EVIDENCE / "gitleaks.json", "secret-scan"),
             (EVIDENCE / "artifact-signature.dsse.json", None), (EVIDENCE / "provenance.slsa.dsse.json", None),
             *(vouched(path, "test-results", kind) for path, kind in junit),
             *(vouched(path, record_types[name]) for name, path in records.items()),
@@ -513,7 +551,8 @@ def records_type(record: dict) -> str:
     from gatecheck.evidence.records.models import KINDS, RECORD_TYPES
 
     model = KINDS[record["kind"]]
-    return next(t for t, m in RECORD_TYPES.items() if m is model)
+    # A list of records (DeploymentLockList) is evidence of the type of its items.
+    return next(t for t, m in RECORD_TYPES.items() if m is model).removesuffix("-list")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ class EvidenceFile:
     """Structured source (JSON or YAML), edited by deletions; None for raw files."""
     raw: bytes = b""
     labels: dict[str, str] = field(default_factory=dict)
+    family: str | None = None
+    """The evidence type, where the content alone does not say (a gitleaks report)."""
 
     @property
     def structured(self) -> bool:
@@ -67,7 +69,9 @@ class EvidenceFile:
         return f"{Path(self.name).stem}.json" if self.structured else self.name
 
     @classmethod
-    def read(cls, path: Path, labels: dict[str, str] | None = None) -> EvidenceFile:
+    def read(
+        cls, path: Path, labels: dict[str, str] | None = None, family: str | None = None
+    ) -> EvidenceFile:
         raw = path.read_bytes()
         value = None
         # Read as gatecheck reads it (times stay strings) and re-rendered, so that deletions
@@ -76,7 +80,7 @@ class EvidenceFile:
             ".dsse.json"
         ):
             value = safe.load_structured(raw, name=path.name)
-        return cls(path.name, value, b"" if value is not None else raw, dict(labels or {}))
+        return cls(path.name, value, b"" if value is not None else raw, dict(labels or {}), family)
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ class EvidenceSet:
             if not f.structured:
                 continue
             for path in _field_paths(f.value):
-                changed = EvidenceFile(f.name, _without(f.value, path), b"", f.labels)
+                changed = EvidenceFile(f.name, _without(f.value, path), b"", f.labels, f.family)
                 yield Deletion(f.name, path), EvidenceSet([*rest[:i], changed, *rest[i:]])
 
 
@@ -146,7 +150,7 @@ def example_set() -> EvidenceSet:
             path = EXAMPLES / "evidence" / entry["source_name"]
         if not path.exists():
             continue  # an approval only shipped signed: its original is the attestation
-        files.append(EvidenceFile.read(path, entry.get("labels") or {}))
+        files.append(EvidenceFile.read(path, entry.get("labels") or {}, entry["type"]))
     return EvidenceSet(files)
 
 
@@ -198,7 +202,7 @@ class Builder:
         if key not in self._entries:
             path = f"evidence/{digest}{Path(f.bundle_name).suffix}"
             (self.root / path).write_bytes(raw)
-            parser, fmt = registry.detect(Document(raw, f.bundle_name))
+            parser, fmt = registry.detect(Document(raw, f.bundle_name), f.family)
             self._entries[key] = EvidenceEntry(
                 path=path,
                 type=parser.family,

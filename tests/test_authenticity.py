@@ -72,6 +72,9 @@ PLAIN_FILES: list[tuple[str, str, dict[str, str]]] = [
     ("rollback-test.yaml", "rollback-test", {}),
     ("monitoring-config.yaml", "monitoring-config", {}),
     ("state-snapshot.json", "state-snapshot", {}),
+    ("gitleaks.json", "secret-scan", {}),
+    ("deployment-locks.json", "deployment-lock", {}),
+    ("rollback-history.json", "rollback-history", {}),
 ]
 # Verified by their own controls (GC-ART-002, GC-ART-007) against the release-signing key.
 SELF_VERIFIED = ["artifact-signature.dsse.json", "provenance.slsa.dsse.json"]

@@ -16,14 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Public contract: these IDs never change meaning.
 CATALOG = (
-    [f"GC-REL-{i:03}" for i in range(1, 6)]
+    [f"GC-REL-{i:03}" for i in range(1, 7)]
     + [f"GC-ENV-{i:03}" for i in range(1, 6)]
-    + [f"GC-ART-{i:03}" for i in range(1, 9)]
-    + [f"GC-PIPE-{i:03}" for i in range(1, 5)]
-    + [f"GC-CHG-{i:03}" for i in range(1, 6)]
+    + [f"GC-ART-{i:03}" for i in range(1, 10)]
+    + [f"GC-PIPE-{i:03}" for i in range(1, 6)]
+    + [f"GC-CHG-{i:03}" for i in range(1, 7)]
     + [f"GC-TST-{i:03}" for i in range(1, 7)]
-    + [f"GC-VER-{i:03}" for i in range(1, 4)]
-    + [f"GC-RBK-{i:03}" for i in range(1, 5)]
+    + [f"GC-VER-{i:03}" for i in range(1, 5)]
+    + [f"GC-RBK-{i:03}" for i in range(1, 6)]
     + ["GC-EVD-001"]
 )
 

@@ -161,6 +161,8 @@ def test_intact_audit_log_verifies_and_names_its_head() -> None:
         "actor": "maria.schmidt@example.org",
         "time": "2026-03-01T11:57:12Z",
         "action": "approval.granted",
+        "change_id": "CHG0031337",
+        "environment": "production",
         "pointer": "/events/3",
     }
 

@@ -42,6 +42,7 @@ from missing_facts_support import (
 from gatecheck.engine.backends import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
 POLICIES = ROOT / "policies"
 CONFIG = EXAMPLES / "gatecheck.yaml"
 RELEASE = {"name": "payments-api", "version": "1.4.0"}
@@ -160,6 +161,16 @@ def _mutate_production(ev: EvidenceSet) -> None:
             "target_checksum": "md5:1b2cf535f27731c974343645a3985328",
         },
     )
+    _set(ev, m, "changes/0/merged_at", "2026-11-21T10:00:00Z")  # GC-REL-006: after the freeze
+    leak = json.loads((DATA / "secrets" / "gitleaks-8.30.1-dir-generic-api-key.json").read_text())
+    ev.file("gitleaks.json").value = leak  # GC-ART-009: a secret in the source
+    locks = ev.file("deployment-locks.json").value["locks"]
+    locks[-1]["holder"]["run_id"] = "9999"  # GC-PIPE-005: the lock is another run's
+    for event in events:  # GC-CHG-006: deployments name another change
+        if isinstance(event.get("details"), dict) and "change_id" in event["details"]:
+            event["details"]["change_id"] = "CHG0000001"
+    # GC-RBK-005: a rollback nobody was told about
+    _set(ev, "rollback-history.json", "rollbacks/0/incident_notification", None)
     _set(ev, "backup-restore-test.json", "restore_seconds", 5000)  # GC-RBK-002
     _set(ev, "rollback-test.yaml", "result", "failed")  # GC-RBK-003
     _set(ev, m, "snapshots/taken_at", "2026-11-28T07:40:00Z")  # GC-RBK-004: after the time
@@ -311,7 +322,12 @@ STARTS = [
     Start("unclassified", "production", _unclassified, ("GC-REL-001",)),
     Start("emergency", "production", _emergency, ("GC-CHG-003",)),
     Start("ephemeral", "staging", _ephemeral, ("GC-ENV-004",)),
-    Start("post-deploy", "post-deploy", _post_deploy, ("GC-VER-001", "GC-VER-002", "GC-VER-003")),
+    Start(
+        "post-deploy",
+        "post-deploy",
+        _post_deploy,
+        ("GC-VER-001", "GC-VER-002", "GC-VER-003", "GC-VER-004"),
+    ),
 ]
 
 

@@ -38,11 +38,14 @@ LIFECYCLE_TYPES = (
     "backup-restore-test",
     "rollback-test",
     "state-snapshot",
+    "deployment-lock",
+    "stabilization-review",
+    "rollback-history",
 )
 
 # Who makes what in a typical organization.
 STANDARD_PRODUCERS: dict[str, tuple[str, ...]] = {
-    "ci-build": ("sbom", "vulnerability-scan", "test-results", "coverage", "sast"),
+    "ci-build": ("sbom", "vulnerability-scan", "test-results", "coverage", "sast", "secret-scan"),
     "change-system": ("change-record", "release-manifest", "cmdb-export"),
     "data-ops": ("masking-attestation", "data-clone"),
     "operations": LIFECYCLE_TYPES,

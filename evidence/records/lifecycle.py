@@ -209,6 +209,11 @@ def verify_chain(events: list[dict[str, Any]]) -> ChainCheck:
     return ChainCheck(True, head=previous)
 
 
+def _detail(details: dict[str, Any] | None, key: str) -> str | None:
+    value = (details or {}).get(key)
+    return value if isinstance(value, str) else None
+
+
 class PipelineAuditLogParser(GatecheckRecordParser):
     family = "pipeline-audit-log"
     formats = record_formats("gatecheck-pipeline-audit-log")
@@ -223,6 +228,7 @@ class PipelineAuditLogParser(GatecheckRecordParser):
         return {
             "pipeline": record.pipeline,
             "run_id": record.run_id,
+            "release": record.release.model_dump() if record.release else None,
             "event_count": len(record.events),
             "events": [
                 {
@@ -230,6 +236,9 @@ class PipelineAuditLogParser(GatecheckRecordParser):
                     "actor": event.actor,
                     "time": event.time,
                     "action": event.action,
+                    # Which change and environment a deployment event names (GC-CHG-006).
+                    "change_id": _detail(event.details, "change_id"),
+                    "environment": _detail(event.details, "environment"),
                     "pointer": f"{base}/events/{i}",
                 }
                 for i, event in enumerate(record.events)

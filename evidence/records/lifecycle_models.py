@@ -126,6 +126,7 @@ class PipelineAuditLog(Record):
     kind: Literal["PipelineAuditLog"] = "PipelineAuditLog"
     pipeline: str | None = Field(None, description="Pipeline name or URI.")
     run_id: str | None = None
+    release: ReleaseRef | None = Field(None, description="The release this run delivers.")
     events: list[AuditEvent]
 
 

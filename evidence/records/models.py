@@ -144,6 +144,15 @@ class Snapshots(Record):
     taken_at: Timestamp | None = None
 
 
+class IncludedChange(Record):
+    """A change (pull request, merge request, commit) the release includes."""
+
+    id: str = Field(min_length=1, description="Change id, e.g. a pull request number or URL.")
+    title: str | None = None
+    merged_at: Timestamp | None = Field(None, description="When it was merged.")
+    author: str | None = None
+
+
 class ReleaseManifest(Record):
     """What is being released, and the plan around it."""
 
@@ -169,6 +178,12 @@ class ReleaseManifest(Record):
     )
     data_migration: bool = False
     snapshots: Snapshots | None = None
+    feature_freeze: Timestamp | None = Field(
+        None, description="Feature-freeze time: changes merged later need a freeze exception."
+    )
+    changes: list[IncludedChange] = Field(
+        default_factory=list, description="The changes the release includes, with merge times."
+    )
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -255,7 +270,13 @@ class Approval(Record):
         None, description="Evidence bundle digest (`sha256:...`) the approver looked at."
     )
     approval_type: str = Field(
-        "change", alias="type", description="change, cab, uat, compliance or emergency."
+        "change",
+        alias="type",
+        description="change, cab, uat, compliance, emergency or freeze-exception.",
+    )
+    changes: list[str] = Field(
+        default_factory=list,
+        description="Included changes the decision is about (a freeze exception names them).",
     )
     comment: str | None = None
 
@@ -369,3 +390,4 @@ KINDS: dict[str, type[Record]] = {
 """Record model by the ``kind`` a file declares."""
 
 from gatecheck.evidence.records import lifecycle_models as lifecycle_records  # noqa: E402, F401 - registers its types
+from gatecheck.evidence.records import operations_models as operations_records  # noqa: E402, F401 - registers its types

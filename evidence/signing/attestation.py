@@ -44,7 +44,11 @@ DSSE, SIGSTORE = "dsse", "sigstore"
 ENVELOPES = (DSSE, SIGSTORE)
 
 # Record types whose records are read by another family's parser.
-_RECORD_FAMILY = {"approval-list": "approval", "data-clone-list": "data-clone"}
+_RECORD_FAMILY = {
+    "approval-list": "approval",
+    "data-clone-list": "data-clone",
+    "deployment-lock-list": "deployment-lock",
+}
 # Families that verify their own signatures against their own trust lists.
 _SELF_VERIFYING = {"provenance", "signature"}
 
