@@ -35,7 +35,6 @@ package gatecheck.controls.art_007
 
 import rego.v1
 
-import data.gatecheck.controls.art_002
 import data.gatecheck.lib
 
 info := lib.control_info(rego.metadata.chain())
@@ -50,17 +49,9 @@ not_applicable contains "the release lists no artifacts, so there is no build to
 
 # -- checks on one provenance document ----------------------------------------------------
 
-covers(p, artifact) if {
-	some subject in object.get(p, "subjects", [])
-	lower(object.get(object.get(subject, "digest", {}), "sha256", "")) == art_002.sha256_of(artifact)
-}
+authentic(_) if lib.param("provenance_require_verified") == false
 
-authentic(p) if lib.param("provenance_require_verified") == false
-
-authentic(p) if {
-	p.verified == true
-	art_002.trusted_signer(p.signer)
-}
+authentic(p) if lib.verified_and_trusted(p)
 
 trusted_builder(id) if {
 	is_string(id)
@@ -95,7 +86,7 @@ from_release_source(p) if {
 
 # -- the funnel: each stage keeps the provenance that passed the checks so far --------------
 
-covering(artifact) := [p | some p in provenance; covers(p, artifact)]
+covering(artifact) := lib.naming(provenance, artifact)
 
 authentic_covering(artifact) := [p | some p in covering(artifact); authentic(p)]
 
@@ -113,13 +104,13 @@ refs(i, items) := array.concat([lib.release_ref(sprintf("/artifacts/%d", [i]))],
 
 authenticity_problem(p) := sprintf("%s: not verified (%s)", [item_name(p), object.get(p, "reason", "not verified")]) if {
 	p.verified != true
-} else := sprintf("%s: signed by %s, not listed in trusted_signers", [item_name(p), art_002.signer_label(p.signer)])
+} else := sprintf("%s: signed by %s, not listed in trusted_signers", [item_name(p), lib.signer_label(p.signer)])
 
 # -- violations ---------------------------------------------------------------------------
 
 deny contains result if {
 	some i, artifact in artifacts
-	not art_002.sha256_of(artifact)
+	not lib.artifact_sha256(artifact)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("artifact %s has no sha256 digest, so no provenance can be matched to its bytes", [artifact.name]),
@@ -130,7 +121,7 @@ deny contains result if {
 
 deny contains result if {
 	some i, artifact in artifacts
-	art_002.sha256_of(artifact)
+	lib.artifact_sha256(artifact)
 	count(covering(artifact)) == 0
 	result := lib.scoped_result(
 		rego.metadata.chain(),
