@@ -77,15 +77,45 @@ def test_cmd(
 @click.option(
     "--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--signing-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM private key (RSA or ECDSA P-256/P-384): also write OPA's .signatures.json, "
+    "verified by `opa run --verification-key PUB`.",
+)
+@click.option(
+    "--key-id",
+    default="default",
+    show_default=True,
+    help="Key id in the signature (OPA's --verification-key-id).",
+)
 @handle_errors
-def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, ...]) -> None:
+def build(
+    output: Path,
+    policy_dirs: tuple[Path, ...],
+    data_files: tuple[Path, ...],
+    signing_key: Path | None,
+    key_id: str,
+) -> None:
     """Write the policy set as an OPA bundle whose revision is the policy digest."""
     from gatecheck.engine.opa_bundle import write_opa_bundle
     from gatecheck.engine.policy import load_policy_set
 
+    key = None
+    if signing_key is not None:
+        from gatecheck.engine.opa_bundle_signing import load_signing_key
+
+        key = load_signing_key(signing_key)
     policies = load_policy_set(list(policy_dirs), list(data_files))
-    write_opa_bundle(policies, output)
-    click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.digest}")
+    write_opa_bundle(policies, output, key, key_id)
+    signed = ""
+    if key is not None:
+        from gatecheck.engine.opa_bundle_signing import algorithm
+
+        signed = f", signed ({algorithm(key)}, key id {key_id})"
+    click.echo(
+        f"wrote {output}: {len(policies.modules)} modules, revision {policies.digest}{signed}"
+    )
 
 
 @policy.command("lint")
