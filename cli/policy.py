@@ -19,10 +19,20 @@ def policy() -> None:
 @click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-builtin", is_flag=True, help="Run only the given directories' tests.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing tests too.")
+@click.option(
+    "--coverage",
+    is_flag=True,
+    help="Also print Rego line coverage per policy module (embedded engine; the figure "
+    "`opa test --coverage` gives).",
+)
 @engine_options
 @handle_errors
 def test_cmd(
-    dirs: tuple[Path, ...], no_builtin: bool, verbose: bool, **engine_opts: object
+    dirs: tuple[Path, ...],
+    no_builtin: bool,
+    verbose: bool,
+    coverage: bool,
+    **engine_opts: object,
 ) -> None:
     """Run the Rego `test_*` rules (built-in library and DIRS) through OPA."""
     from gatecheck.engine.policy import load_policy_set
@@ -33,7 +43,15 @@ def test_cmd(
     if not policies.tests:
         click.echo("gatecheck: error: no *_test.rego files found", err=True)
         sys.exit(2)
-    results = make_engine_from(engine_opts).run_tests(policies)
+    if coverage and engine_opts["engine_name"] != "embedded":
+        click.echo(
+            "gatecheck: error: --coverage runs on the embedded engine; with the OPA binary use "
+            "`gatecheck policy lint`",
+            err=True,
+        )
+        sys.exit(2)
+    engine = make_engine_from(engine_opts)
+    results = engine.run_tests(policies)
     counts = {"pass": 0, "fail": 0, "error": 0}
     for result in results:
         counts[result.status] += 1
@@ -42,6 +60,11 @@ def test_cmd(
             click.echo(
                 f"{result.status.upper():5} data.{result.package}.{result.name} ({result.file}){detail}"
             )
+    if coverage:
+        tested = {t.path.split("/", 1)[0] for t in policies.tests}
+        for path, percent in sorted(engine.test_coverage(policies).items()):
+            if path.split("/", 1)[0] in tested:
+                click.echo(f"{percent:6.1f}% {path}")
     click.echo(f"{counts['pass']} passed, {counts['fail'] + counts['error']} failed")
     sys.exit(0 if counts["fail"] == counts["error"] == 0 and results else 1)
 
@@ -54,20 +77,56 @@ def test_cmd(
 @click.option(
     "--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--signing-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PEM private key (RSA or ECDSA P-256/P-384): also write OPA's .signatures.json, "
+    "verified by `opa run --verification-key PUB`.",
+)
+@click.option(
+    "--key-id",
+    default="default",
+    show_default=True,
+    help="Key id in the signature (OPA's --verification-key-id).",
+)
 @handle_errors
-def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, ...]) -> None:
+def build(
+    output: Path,
+    policy_dirs: tuple[Path, ...],
+    data_files: tuple[Path, ...],
+    signing_key: Path | None,
+    key_id: str,
+) -> None:
     """Write the policy set as an OPA bundle whose revision is the policy digest."""
     from gatecheck.engine.opa_bundle import write_opa_bundle
     from gatecheck.engine.policy import load_policy_set
 
+    key = None
+    if signing_key is not None:
+        from gatecheck.engine.opa_bundle_signing import load_signing_key
+
+        key = load_signing_key(signing_key)
     policies = load_policy_set(list(policy_dirs), list(data_files))
-    write_opa_bundle(policies, output)
-    click.echo(f"wrote {output}: {len(policies.modules)} modules, revision {policies.revision}")
+    write_opa_bundle(policies, output, key, key_id)
+    signed = ""
+    if key is not None:
+        from gatecheck.engine.opa_bundle_signing import algorithm
+
+        signed = f", signed ({algorithm(key)}, key id {key_id})"
+    click.echo(
+        f"wrote {output}: {len(policies.modules)} modules, revision {policies.revision}{signed}"
+    )
 
 
 @policy.command("lint")
 @click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--diff", "show_diff", is_flag=True, help="Show what `opa fmt` would change.")
+@click.option(
+    "--no-fmt",
+    "fmt_advisory",
+    is_flag=True,
+    help="List files `opa fmt` would change without failing on them.",
+)
 @click.option(
     "--min-coverage",
     type=click.FloatRange(0, 100),
@@ -78,7 +137,11 @@ def build(output: Path, policy_dirs: tuple[Path, ...], data_files: tuple[Path, .
 @click.option("--opa-path", help="The OPA binary (default: `opa` on PATH).")
 @handle_errors
 def lint_cmd(
-    dirs: tuple[Path, ...], show_diff: bool, min_coverage: float, opa_path: str | None
+    dirs: tuple[Path, ...],
+    show_diff: bool,
+    fmt_advisory: bool,
+    min_coverage: float,
+    opa_path: str | None,
 ) -> None:
     """Hold the Rego library (and DIRS) to OPA's own checks: `opa fmt`, `opa check --strict`,
     `opa test --coverage` per file. Exit 1 on any finding."""
@@ -104,7 +167,8 @@ def lint_cmd(
         f"{len(result.test_failures)} failing tests, {len(low)} of {len(result.coverage)} "
         f"modules below {min_coverage:g}% line coverage"
     )
-    clean = not (result.unformatted or result.check_errors or result.test_failures or low)
+    unformatted = result.unformatted and not fmt_advisory
+    clean = not (unformatted or result.check_errors or result.test_failures or low)
     sys.exit(0 if clean else 1)
 
 

@@ -100,6 +100,14 @@ def _run_tests(engine: Any, tests: list[list[str]], prints: list[str]) -> list[d
     return [_run_one(engine, package, rule, prints) for package, rule in tests]
 
 
+def _coverage(engine: Any, tests: list[list[str]]) -> Any:
+    """OPA's coverage report over every added module, from one query running every test
+    (the lines ``opa test --coverage`` counts: each test evaluated once)."""
+    engine.add_policy(f"{_RUNNER}.rego", _batch_module(tests))
+    engine.eval_document(f"{_RUNNER}.results", None, coverage=True)
+    return engine.last_coverage
+
+
 def main() -> None:
     from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
 
@@ -128,6 +136,9 @@ def main() -> None:
                 )
                 return
             _answer({"ok": True, "result": result})
+        elif request["mode"] == "coverage":
+            sys.stdin.buffer.read()
+            _answer({"ok": True, "result": _coverage(engine, request["tests"])})
         else:
             sys.stdin.buffer.read()
             _answer({"ok": True, "result": _run_tests(engine, request["tests"], prints)})

@@ -11,12 +11,17 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from typing import Any
 
 from gatecheck.bundles.fsutil import atomic_write
 from gatecheck.engine.policy import PolicySet
 
 
-def write_opa_bundle(policies: PolicySet, output: Path) -> None:
+def write_opa_bundle(
+    policies: PolicySet, output: Path, signing_key: Any = None, key_id: str = "default"
+) -> None:
+    """Write the bundle; with a signing key, also OPA's ``.signatures.json`` over every file
+    (``opa run --verification-key`` then refuses the bundle if any byte changes)."""
     files: list[tuple[str, bytes]] = [
         (
             ".manifest",
@@ -30,6 +35,10 @@ def write_opa_bundle(policies: PolicySet, output: Path) -> None:
         ),
     ]
     files += [(f"policies/{m.path}", m.text.encode("utf-8")) for m in policies.modules]
+    if signing_key is not None:
+        from gatecheck.engine.opa_bundle_signing import SIGNATURES_FILE, signatures_file
+
+        files.append((SIGNATURES_FILE, signatures_file(files, signing_key, key_id)))
     buffer = io.BytesIO()
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as gz,

@@ -58,7 +58,9 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def opa_server(bundle: Path | None = None, timeout: float = 20.0) -> Iterator[str]:
+def opa_server(
+    bundle: Path | None = None, timeout: float = 20.0, extra: tuple[str, ...] = ()
+) -> Iterator[str]:
     """``opa run --server`` on 127.0.0.1 (serving ``bundle`` when given); yields its URL and
     stops it afterwards."""
     opa = require_opa()
@@ -68,6 +70,7 @@ def opa_server(bundle: Path | None = None, timeout: float = 20.0) -> Iterator[st
         args = [opa, "run", "--server", "--disable-telemetry", "--addr", f"127.0.0.1:{port}"]
         if bundle is not None:
             args += ["--bundle", str(bundle)]
+        args += list(extra)
         # A file, not a pipe: a full pipe would block the server's logging mid-test.
         log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server
         proc = subprocess.Popen(

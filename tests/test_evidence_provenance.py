@@ -300,7 +300,8 @@ def evaluate_art_007(
 
     (tmp_path / "lib").mkdir(exist_ok=True)
     (tmp_path / "artifacts").mkdir(exist_ok=True)
-    shutil.copy(POLICIES / "lib" / "controls.rego", tmp_path / "lib")
+    for name in ("controls.rego", "signing.rego"):  # package gatecheck.lib
+        shutil.copy(POLICIES / "lib" / name, tmp_path / "lib")
     shutil.copy(POLICIES / "data.json", tmp_path)
     for name in ("art_002.rego", "art_007.rego", "signing_params.json"):
         shutil.copy(POLICIES / "artifacts" / name, tmp_path / "artifacts")

@@ -678,7 +678,8 @@ def art_policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("policies")
     (root / "lib").mkdir()
     (root / "artifacts").mkdir()
-    shutil.copy(POLICIES / "lib" / "controls.rego", root / "lib")
+    for name in ("controls.rego", "signing.rego"):  # package gatecheck.lib
+        shutil.copy(POLICIES / "lib" / name, root / "lib")
     shutil.copy(POLICIES / "data.json", root)
     for name in ("art_002.rego", "art_007.rego", "signing_params.json"):
         shutil.copy(POLICIES / "artifacts" / name, root / "artifacts")

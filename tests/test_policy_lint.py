@@ -68,3 +68,60 @@ def test_lint_without_the_binary_says_how_to_get_it(tmp_path: Path) -> None:
     proc = run_gatecheck("policy", "lint", env={"PATH": str(tmp_path)})
     assert proc.returncode == 2
     assert "OPA binary" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _org(root: Path) -> Path:
+    org = root / "org"
+    org.mkdir()
+    (org / "clean.rego").write_text(CLEAN)
+    (org / "clean_test.rego").write_text(CLEAN_TEST)
+    (org / "messy.rego").write_text(MESSY)
+    return org
+
+
+def _figures(out: str) -> dict[str, str]:
+    return {
+        parts[-1]: parts[-2]
+        for parts in (line.split() for line in out.splitlines())
+        if len(parts) >= 2 and parts[-2].endswith("%")
+    }
+
+
+def test_policy_test_coverage_prints_line_coverage_per_module(tmp_path: Path) -> None:
+    proc = run_gatecheck("policy", "test", "--coverage", str(_org(tmp_path)))
+    assert proc.returncode == 0, proc.stderr
+    figures = _figures(proc.stdout)
+    assert figures["org/clean.rego"] == "100.0%"
+    assert figures["org/messy.rego"] == "0.0%"  # no test reaches it
+    assert not any(path.startswith("builtin/") for path in figures)  # only DIRS' modules
+
+
+def test_policy_test_coverage_refuses_other_engines(tmp_path: Path) -> None:
+    proc = run_gatecheck("policy", "test", "--coverage", "--engine", "opa", str(_org(tmp_path)))
+    assert proc.returncode == 2
+    assert "policy lint" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.opa_binary
+def test_embedded_coverage_is_the_figure_opa_test_gives() -> None:
+    require_opa()
+    embedded = run_gatecheck("policy", "test", "--coverage")
+    assert embedded.returncode == 0, embedded.stderr
+    linted = run_gatecheck("policy", "lint", "--no-fmt")
+    assert _figures(embedded.stdout) == _figures(linted.stdout)
+    assert len(_figures(embedded.stdout)) > 40
+
+
+@pytest.mark.opa_binary
+def test_no_fmt_reports_formatting_without_failing_on_it(tmp_path: Path) -> None:
+    require_opa()
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "clean.rego").write_text(CLEAN.replace("double(x) := x * 2", "double(x)   :=   x * 2"))
+    (org / "clean_test.rego").write_text(CLEAN_TEST)
+    advisory = run_gatecheck("policy", "lint", "--no-fmt", "--min-coverage", "0", str(org))
+    assert "FMT   org/clean.rego: not `opa fmt` formatted" in advisory.stdout
+    assert "CHECK" not in advisory.stdout
+    enforced = run_gatecheck("policy", "lint", "--min-coverage", "0", str(org))
+    assert enforced.returncode == 1
+    assert advisory.returncode == 0, advisory.stdout

@@ -60,86 +60,14 @@ not_applicable contains "the release lists no artifacts, so there is nothing to 
 	count(artifacts) == 0
 }
 
-# -- trusted signers (also used by GC-ART-007 for provenance signers) ----------------------
-
-trusted_signer(signer) if {
-	some entry in lib.param("trusted_signers")
-	signer_matches(entry, signer)
-}
-
-signer_matches(entry, signer) if {
-	is_string(entry.key_id)
-	entry.key_id != ""
-	key_matches(entry.key_id, signer)
-}
-
-signer_matches(entry, signer) if {
-	not entry.key_id
-	is_string(entry.issuer)
-	is_string(signer.identity)
-	signer.issuer == entry.issuer
-	identity_matches(entry, signer.identity)
-	root_matches(object.get(entry, "root", "public-good"), signer)
-}
-
-# The root the keyless signature verified under, by shipped name or by content digest.
-root_matches(root, signer) if {
-	is_string(signer.root)
-	root == signer.root
-}
-
-root_matches(root, signer) if {
-	is_string(signer.root_sha256)
-	root == sprintf("sha256:%s", [signer.root_sha256])
-}
-
-key_matches(id, signer) if {
-	is_string(signer.key_id)
-	lower(id) == lower(signer.key_id)
-}
-
-key_matches(id, signer) if {
-	is_string(signer.key_alias)
-	id == signer.key_alias
-}
-
-identity_matches(entry, identity) if {
-	is_string(entry.identity)
-	entry.identity == identity
-}
-
-# Anchored: an unanchored pattern would let https://evil.example/?https://github.com/acme/
-# match a rule meant for acme's workflows.
-identity_matches(entry, identity) if {
-	is_string(entry.identity_regexp)
-	regex.match(sprintf("^(?:%s)$", [entry.identity_regexp]), identity)
-}
-
-signer_label(signer) := sprintf("%s (issuer %s, root %s)", [signer.identity, signer.issuer, signer.root]) if {
-	is_string(signer.identity)
-	is_string(signer.root)
-} else := sprintf("%s (issuer %s)", [signer.identity, signer.issuer]) if {
-	is_string(signer.identity)
-} else := sprintf("key %s", [signer.key_id]) if {
-	is_string(signer.key_id)
-} else := "an unidentified signer"
-
 # -- which signature covers which artifact ------------------------------------------------
 
-# The artifact's sha256 or sha512 digest ({"alg", "hex"}); undefined (not an error) when the
-# digest is missing, null or malformed.
-digest_of(artifact) := lib.artifact_digest(artifact) if is_string(object.get(artifact, "digest", null))
-
-covers(item, artifact) if {
-	some subject in object.get(item, "subjects", [])
-	lib.digests_name_artifact(object.get(subject, "digest", {}), artifact)
-}
-
-covering(artifact) := [item | some item in signed; covers(item, artifact)]
+# The chain (digest -> subject -> verified -> trusted) is lib/signing.rego, shared with GC-ART-007.
+covering(artifact) := lib.naming(signed, artifact)
 
 verified_covering(artifact) := [item | some item in covering(artifact); item.verified == true]
 
-trusted_covering(artifact) := [item | some item in verified_covering(artifact); trusted_signer(item.signer)]
+trusted_covering(artifact) := [item | some item in verified_covering(artifact); lib.verified_and_trusted(item)]
 
 item_name(item) := object.get(object.get(item, "source", {}), "name", "signature")
 
@@ -147,7 +75,7 @@ item_name(item) := object.get(object.get(item, "source", {}), "name", "signature
 
 deny contains result if {
 	some i, artifact in artifacts
-	not digest_of(artifact)
+	not lib.signable_digest(artifact)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("artifact %s has no sha256 or sha512 digest, so no signature can be matched to its bytes", [artifact.name]),
@@ -158,7 +86,7 @@ deny contains result if {
 
 deny contains result if {
 	some i, artifact in artifacts
-	digest_of(artifact)
+	lib.signable_digest(artifact)
 	count(covering(artifact)) == 0
 	result := lib.scoped_result(
 		rego.metadata.chain(),
@@ -187,7 +115,7 @@ deny contains result if {
 	items := verified_covering(artifact)
 	count(items) > 0
 	count(trusted_covering(artifact)) == 0
-	signers := concat(", ", sort({signer_label(item.signer) | some item in items}))
+	signers := concat(", ", sort({lib.signer_label(item.signer) | some item in items}))
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("artifact %s is signed only by %s, not listed in trusted_signers", [artifact.name, signers]),

@@ -36,7 +36,6 @@ package gatecheck.controls.art_007
 
 import rego.v1
 
-import data.gatecheck.controls.art_002
 import data.gatecheck.lib
 
 info := lib.control_info(rego.metadata.chain())
@@ -51,17 +50,9 @@ not_applicable contains "the release lists no artifacts, so there is no build to
 
 # -- checks on one provenance document ----------------------------------------------------
 
-covers(p, artifact) if {
-	some subject in object.get(p, "subjects", [])
-	lib.digests_name_artifact(object.get(subject, "digest", {}), artifact)
-}
+authentic(_) if lib.param("provenance_require_verified") == false
 
-authentic(p) if lib.param("provenance_require_verified") == false
-
-authentic(p) if {
-	p.verified == true
-	art_002.trusted_signer(p.signer)
-}
+authentic(p) if lib.verified_and_trusted(p)
 
 trusted_builder(id) if {
 	is_string(id)
@@ -96,7 +87,7 @@ from_release_source(p) if {
 
 # -- the funnel: each stage keeps the provenance that passed the checks so far --------------
 
-covering(artifact) := [p | some p in provenance; covers(p, artifact)]
+covering(artifact) := lib.naming(provenance, artifact)
 
 authentic_covering(artifact) := [p | some p in covering(artifact); authentic(p)]
 
@@ -114,13 +105,13 @@ refs(i, items) := array.concat([lib.release_ref(sprintf("/artifacts/%d", [i]))],
 
 authenticity_problem(p) := sprintf("%s: not verified (%s)", [item_name(p), object.get(p, "reason", "not verified")]) if {
 	p.verified != true
-} else := sprintf("%s: signed by %s, not listed in trusted_signers", [item_name(p), art_002.signer_label(p.signer)])
+} else := sprintf("%s: signed by %s, not listed in trusted_signers", [item_name(p), lib.signer_label(p.signer)])
 
 # -- violations ---------------------------------------------------------------------------
 
 deny contains result if {
 	some i, artifact in artifacts
-	not art_002.digest_of(artifact)
+	not lib.signable_digest(artifact)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("artifact %s has no sha256 or sha512 digest, so no provenance can be matched to its bytes", [artifact.name]),
@@ -131,7 +122,7 @@ deny contains result if {
 
 deny contains result if {
 	some i, artifact in artifacts
-	art_002.digest_of(artifact)
+	lib.signable_digest(artifact)
 	count(covering(artifact)) == 0
 	result := lib.scoped_result(
 		rego.metadata.chain(),

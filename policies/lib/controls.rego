@@ -51,6 +51,26 @@ ref(item) := {"path": item.source.path, "pointer": object.get(item, "pointer", "
 
 ref_at(item, pointer) := {"path": item.source.path, "pointer": pointer}
 
+# Evidence reference to a field of a record (suffix: a JSON pointer inside the record). A
+# record signed inside a DSSE envelope sits in the base64 payload (the parsers point at
+# `/payload`, or `/dsseEnvelope/payload` in a Sigstore bundle, and set `payload_pointer`), so
+# there only the payload itself can be cited.
+field_ref(item, suffix) := ref(item) if {
+	in_signed_payload(item)
+} else := ref_at(item, concat("", [object.get(item, "pointer", ""), suffix]))
+
+in_signed_payload(item) if object.get(item, "payload_pointer", null) != null
+
+in_signed_payload(item) if endswith(object.get(item, "pointer", ""), "/payload")
+
+# A value that states nothing: absent (null) or a string of only whitespace.
+blank(value) if value == null
+
+blank(value) if {
+	is_string(value)
+	trim_space(value) == ""
+}
+
 # Reference to the release manifest, optionally at a pointer.
 release_ref(pointer) := {"path": input.release.source.path, "pointer": pointer}
 

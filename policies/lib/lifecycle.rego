@@ -16,12 +16,8 @@ release := object.get(input, "release", {})
 # The value of key in obj, or default when the key is absent or null (lib.value_or).
 get(obj, key, default_value) := lib.value_or(obj, key, default_value)
 
-blank(value) if value == null
-
-blank(value) if {
-	is_string(value)
-	trim_space(value) == ""
-}
+# Re-exported from lib (one definition, in lib/controls.rego), so controls keep calling it here.
+blank(value) if lib.blank(value)
 
 present(value) if not blank(value)
 
@@ -74,11 +70,8 @@ newest(items, key) := [item |
 # Whole days between a time and the effective time (rounded down).
 age_days(timestamp) := floor(lib.age_ns(timestamp) / lib.day_ns)
 
-# Evidence reference to a field of a record: the record's pointer plus the field's path. A
-# DSSE-signed record is base64 inside `/payload`; there the payload itself is cited.
-field_ref(item, suffix) := lib.ref_at(item, concat("", [item.pointer, suffix])) if {
-	item.pointer != "/payload"
-} else := lib.ref(item)
+# Re-exported from lib (one definition, in lib/controls.rego).
+field_ref(item, suffix) := lib.field_ref(item, suffix)
 
 plural(n, word) := sprintf("%d %s", [n, word]) if n == 1 else := sprintf("%d %ss", [n, word])
 

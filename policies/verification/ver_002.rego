@@ -103,7 +103,7 @@ deny contains result if {
 	)
 }
 
-any_reference(m) if {
+any_reference(_) if {
 	some key, _ in label
 	ver.criterion(key)
 }

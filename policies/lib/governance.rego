@@ -69,12 +69,8 @@ roles_of(approval) := {r | some r in object.get(approval, "person_roles", [])} |
 
 approvals := lib.evidence("approval")
 
-blank(value) if value == null
-
-blank(value) if {
-	is_string(value)
-	trim_space(value) == ""
-}
+# Re-exported from lib (one definition, in lib/controls.rego), so controls keep calling it here.
+blank(value) if lib.blank(value)
 
 # The approval names this release's change and version, and (if it names one) this bundle.
 bound(approval) if {
@@ -166,11 +162,8 @@ template_allowed(cr) if cr.pre_approved_template in lib.param("pre_approved_temp
 
 # -- references --------------------------------------------------------------------------------
 
-# Reference to a field of an evidence record (suffix: a JSON pointer inside the record). A
-# DSSE-signed record sits in the base64 payload, so only the payload can be cited.
-field_ref(item, suffix) := lib.ref(item) if {
-	object.get(item, "payload_pointer", null) != null
-} else := lib.ref_at(item, concat("", [object.get(item, "pointer", ""), suffix]))
+# Re-exported from lib (one definition, in lib/controls.rego).
+field_ref(item, suffix) := lib.field_ref(item, suffix)
 
 # -- time ----------------------------------------------------------------------------------------
 
