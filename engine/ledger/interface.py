@@ -8,6 +8,7 @@ Entry ids (``seq``) are not hashed: the chain, not the numbering, fixes the orde
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -65,6 +66,24 @@ class Entry:
         data.pop("report")
         data["report_sha256"] = sha256_bytes(self.record.report)
         return {"id": self.seq, **data, "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+def entry_from_row(row: tuple[Any, ...]) -> Entry:
+    """An entry from a row of the entries table, in the column order both backends use."""
+    record = Record(
+        release=row[1],
+        stage=row[2],
+        effective_time=row[3],
+        recorded_at=row[4],
+        decision=row[5],
+        controls=json.loads(row[6]),
+        bundle_digest=row[7],
+        policy_digest=row[8],
+        report=bytes(row[9]),
+        report_kind=row[10],
+        archive_sha256=row[11],
+    )
+    return Entry(seq=int(row[0]), record=record, prev_hash=row[12], hash=row[13])
 
 
 def is_sha256(value: object) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from gatecheck.digest import sha256_bytes
 from gatecheck.engine.ledger.interface import (
@@ -16,6 +15,7 @@ from gatecheck.engine.ledger.interface import (
     Ledger,
     LedgerError,
     Record,
+    entry_from_row,
     entry_hash,
 )
 
@@ -57,23 +57,6 @@ def _redact(url: str) -> str:
     if not at or ":" not in userinfo:
         return url
     return f"{scheme}{sep}{userinfo.split(':', 1)[0]}:***@{host}"
-
-
-def _row_to_entry(row: tuple[Any, ...]) -> Entry:
-    record = Record(
-        release=row[1],
-        stage=row[2],
-        effective_time=row[3],
-        recorded_at=row[4],
-        decision=row[5],
-        controls=json.loads(row[6]),
-        bundle_digest=row[7],
-        policy_digest=row[8],
-        report=bytes(row[9]),
-        report_kind=row[10],
-        archive_sha256=row[11],
-    )
-    return Entry(seq=int(row[0]), record=record, prev_hash=row[12], hash=row[13])
 
 
 class PostgresLedger(Ledger):
@@ -151,7 +134,7 @@ class PostgresLedger(Ledger):
         except self._errors as exc:
             raise LedgerError(f"ledger {self.name} cannot be read ({_one_line(exc)})") from None
         for row in rows:
-            yield _row_to_entry(row)
+            yield entry_from_row(row)
 
     def get(self, seq: int) -> Entry | None:
         try:
@@ -161,7 +144,7 @@ class PostgresLedger(Ledger):
                 ).fetchone()
         except self._errors as exc:
             raise LedgerError(f"ledger {self.name} cannot be read ({_one_line(exc)})") from None
-        return _row_to_entry(row) if row else None
+        return entry_from_row(row) if row else None
 
     def archive(self, sha256: str) -> bytes | None:
         try:

@@ -19,6 +19,7 @@ from gatecheck.engine.ledger.interface import (
     Ledger,
     LedgerError,
     Record,
+    entry_from_row,
     entry_hash,
     is_sha256,
 )
@@ -55,23 +56,6 @@ def path_of(url: str) -> Path:
             f"ledger URL {url!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db"
         )
     return Path(rest)
-
-
-def row_to_entry(row: tuple) -> Entry:  # type: ignore[type-arg]
-    record = Record(
-        release=row[1],
-        stage=row[2],
-        effective_time=row[3],
-        recorded_at=row[4],
-        decision=row[5],
-        controls=json.loads(row[6]),
-        bundle_digest=row[7],
-        policy_digest=row[8],
-        report=bytes(row[9]),
-        report_kind=row[10],
-        archive_sha256=row[11],
-    )
-    return Entry(seq=row[0], record=record, prev_hash=row[12], hash=row[13])
 
 
 def record_row(record: Record) -> tuple:  # type: ignore[type-arg]
@@ -143,7 +127,7 @@ class SqliteLedger(Ledger):
         try:
             cursor = self.db.execute(f"SELECT {COLUMNS} FROM entries ORDER BY seq")
             for row in cursor:
-                yield row_to_entry(row)
+                yield entry_from_row(row)
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger {self.path} cannot be read ({exc})") from None
 
@@ -152,7 +136,7 @@ class SqliteLedger(Ledger):
             row = self.db.execute(f"SELECT {COLUMNS} FROM entries WHERE seq = ?", (seq,)).fetchone()
         except sqlite3.Error as exc:
             raise LedgerError(f"ledger {self.path} cannot be read ({exc})") from None
-        return row_to_entry(row) if row else None
+        return entry_from_row(row) if row else None
 
     def archive(self, sha256: str) -> bytes | None:
         if not is_sha256(sha256):  # a name from the database never reaches the file system raw
