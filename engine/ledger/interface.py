@@ -68,6 +68,23 @@ class Entry:
         return {"id": self.seq, **data, "prev_hash": self.prev_hash, "hash": self.hash}
 
 
+def record_row(record: Record) -> tuple[Any, ...]:
+    """A record's columns after ``seq``, in the order of the entries table (both backends)."""
+    return (
+        record.release,
+        record.stage,
+        record.effective_time,
+        record.recorded_at,
+        record.decision,
+        json.dumps(record.controls, sort_keys=True),
+        record.bundle_digest,
+        record.policy_digest,
+        record.report,
+        record.report_kind,
+        record.archive_sha256,
+    )
+
+
 def entry_from_row(row: tuple[Any, ...]) -> Entry:
     """An entry from a row of the entries table, in the column order both backends use."""
     record = Record(

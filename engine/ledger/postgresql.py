@@ -5,7 +5,6 @@ appends from any number of hosts are serialized and each links to the one before
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from gatecheck.digest import sha256_bytes
@@ -17,6 +16,7 @@ from gatecheck.engine.ledger.interface import (
     Record,
     entry_from_row,
     entry_hash,
+    record_row,
 )
 
 # Any fixed 64-bit number; it names the ledger's append lock among the database's advisory locks.
@@ -97,22 +97,7 @@ class PostgresLedger(Ledger):
                 digest = entry_hash(record, prev)
                 self.db.execute(
                     f"INSERT INTO gatecheck_ledger ({COLUMNS}) VALUES ({', '.join(['%s'] * 14)})",
-                    (
-                        seq,
-                        record.release,
-                        record.stage,
-                        record.effective_time,
-                        record.recorded_at,
-                        record.decision,
-                        json.dumps(record.controls, sort_keys=True),
-                        record.bundle_digest,
-                        record.policy_digest,
-                        record.report,
-                        record.report_kind,
-                        record.archive_sha256,
-                        prev,
-                        digest,
-                    ),
+                    (seq, *record_row(record), prev, digest),
                 )
         except self._errors as exc:
             raise LedgerError(f"ledger {self.name} cannot be written ({_one_line(exc)})") from None

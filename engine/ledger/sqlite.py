@@ -6,7 +6,6 @@ before it."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ from gatecheck.engine.ledger.interface import (
     entry_from_row,
     entry_hash,
     is_sha256,
+    record_row,
 )
 
 BUSY_TIMEOUT_S = 60.0
@@ -56,22 +56,6 @@ def path_of(url: str) -> Path:
             f"ledger URL {url!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db"
         )
     return Path(rest)
-
-
-def record_row(record: Record) -> tuple:  # type: ignore[type-arg]
-    return (
-        record.release,
-        record.stage,
-        record.effective_time,
-        record.recorded_at,
-        record.decision,
-        json.dumps(record.controls, sort_keys=True),
-        record.bundle_digest,
-        record.policy_digest,
-        record.report,
-        record.report_kind,
-        record.archive_sha256,
-    )
 
 
 class SqliteLedger(Ledger):
