@@ -125,3 +125,12 @@ def test_no_fmt_reports_formatting_without_failing_on_it(tmp_path: Path) -> None
     enforced = run_gatecheck("policy", "lint", "--min-coverage", "0", str(org))
     assert enforced.returncode == 1
     assert advisory.returncode == 0, advisory.stdout
+
+
+@pytest.mark.opa_binary
+def test_the_builtin_library_passes_opas_own_checks() -> None:
+    """fmt clean, strict-check clean, every test green, every module >= 95% line coverage."""
+    require_opa()
+    proc = run_gatecheck("policy", "lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 unformatted, 0 strict-check errors, 0 failing tests, 0 of" in proc.stdout

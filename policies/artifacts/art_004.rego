@@ -83,20 +83,9 @@ license_ids(expression) := {token |
 	not upper(token) in operators
 }
 
+# The parsers resolve licenses to current SPDX ids ("GPL-2.0+" -> "GPL-2.0-or-later",
+# "AGPL-3.0" -> "AGPL-3.0-only"), so an id is denied exactly when it is listed.
 is_denied(token) if lower(token) in denied
-
-is_denied(token) if {
-	endswith(token, "+")
-	base := lower(trim_suffix(token, "+"))
-	some form in {base, concat("", [base, "-or-later"])}
-	form in denied
-}
-
-# Deprecated bare GNU identifiers (GPL-2.0, LGPL-2.1, AGPL-3.0) mean "only".
-is_denied(token) if {
-	regex.match(`^(?i)(A|L)?GPL-[0-9.]+$`, token)
-	concat("", [lower(token), "-only"]) in denied
-}
 
 component_key(c) := c.purl if {
 	is_string(c.purl)
@@ -112,23 +101,17 @@ sbom_name(sbom) := object.get(object.get(sbom, "source", {}), "name", "SBOM")
 
 # A license fact: {"name": as written, "spdx": the SPDX expression it resolves to, or null,
 # "text": whether the SBOM attaches the license text}.
-# A plain string (never produced by the parsers) is read as an unresolved name.
 spdx_of(license) := license.spdx if {
 	is_object(license)
 	is_string(license.spdx)
 	license.spdx != ""
 }
 
-written(license) := license.name if {
-	is_object(license)
-	is_string(license.name)
-} else := sprintf("%v", [license])
+written(license) := object.get(license, "name", "")
 
 shown(license) := sprintf("%q", [written(license)]) if {
 	written(license) == spdx_of(license)
-} else := sprintf("%q (SPDX %s)", [written(license), spdx_of(license)]) if {
-	spdx_of(license)
-} else := sprintf("%q", [written(license)])
+} else := sprintf("%q (SPDX %s)", [written(license), spdx_of(license)])
 
 # Denied ids per distinct SPDX expression: SBOMs repeat a handful of licenses across
 # thousands of components, so each expression is tokenized once, not once per component.

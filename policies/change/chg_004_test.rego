@@ -30,8 +30,10 @@ test_window_follows_summer_time if {
 
 test_team_timezone_decides_not_utc if {
 	tokyo := [{"days": weekdays, "start": "09:00", "end": "18:00", "timezone": "Asia/Tokyo"}]
+
 	# 10:00 UTC on Friday is 19:00 in Tokyo: outside, though 10:00 UTC is office hours.
 	count(messages(doc_at("2026-03-06T10:00:00Z"), tokyo)) == 1
+
 	# 00:30 UTC on Friday is 09:30 in Tokyo: inside.
 	count(messages(doc_at("2026-03-06T00:30:00Z"), tokyo)) == 0
 }

@@ -169,7 +169,9 @@ what(c, a) := sprintf("clone %s of %s from %s to %s", [object.get(c, "id", null)
 	c != null
 } else := sprintf("copy of %s from %s to %s", [a.dataset, a.source_environment, a.target_environment])
 
-clone_refs(c) := [] if c == null else := [lib.ref(c)]
+clone_refs(c) := [] if c == null
+
+else := [lib.ref(c)]
 
 refs(c, a) := array.concat(clone_refs(c), [lib.ref(a)])
 

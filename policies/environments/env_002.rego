@@ -84,7 +84,7 @@ differences(a, b, key) := [[[key], a, b]] if {
 }
 
 differences(a, b, key) := [[[key, name], va, vb] |
-	some name in object.keys(a) | object.keys(b)
+	some name in (object.keys(a) | object.keys(b))
 	va := object.get(a, name, null)
 	vb := object.get(b, name, null)
 	va != vb

@@ -169,5 +169,5 @@ field_ref(item, suffix) := lib.field_ref(item, suffix)
 
 # RFC 3339 time no later than `days` days after the effective time.
 within_days(timestamp, days) if {
-	time.parse_rfc3339_ns(timestamp) <= input.effective_time_ns + days * lib.day_ns
+	time.parse_rfc3339_ns(timestamp) <= input.effective_time_ns + (days * lib.day_ns)
 }

@@ -73,7 +73,9 @@ age_days(timestamp) := floor(lib.age_ns(timestamp) / lib.day_ns)
 # Re-exported from lib (one definition, in lib/controls.rego).
 field_ref(item, suffix) := lib.field_ref(item, suffix)
 
-plural(n, word) := sprintf("%d %s", [n, word]) if n == 1 else := sprintf("%d %ss", [n, word])
+plural(n, word) := sprintf("%d %s", [n, word]) if n == 1
+
+else := sprintf("%d %ss", [n, word])
 
 # -- environment snapshots -------------------------------------------------------------------
 

@@ -83,7 +83,9 @@ deny contains result if {
 	)
 }
 
-chain_ref(log, at) := lib.ref_at(log, log.events[at].pointer) if is_number(at) else := lib.ref(log)
+chain_ref(log, at) := lib.ref_at(log, log.events[at].pointer) if is_number(at)
+
+else := lib.ref(log)
 
 deny contains result if {
 	some log in logs

@@ -37,7 +37,7 @@ deny contains result if {
 }
 
 deny contains result if {
-	class := input.release["class"]
+	class := input.release.class
 	class != null
 	not class in lib.param("release_classes")
 	result := lib.result(

@@ -35,7 +35,9 @@ info := lib.control_info(rego.metadata.chain())
 rollback := object.get(input.release, "rollback", null)
 
 # A rollback criterion, null when it (or the whole section) is absent.
-criterion(name) := object.get(rollback, name, null) if is_object(rollback) else := null
+criterion(name) := object.get(rollback, name, null) if is_object(rollback)
+
+else := null
 
 deny contains result if {
 	rollback == null

@@ -80,4 +80,6 @@ review_state(r) := sprintf("%s: last reviewed %s", [title(r), r.reviewed_at]) if
 	is_string(r.reviewed_at)
 } else := sprintf("%s: never reviewed", [title(r)])
 
-title(r) := r.title if lc.present(object.get(r, "title", null)) else := object.get(object.get(r, "source", {}), "name", "runbook")
+title(r) := r.title if lc.present(object.get(r, "title", null))
+
+else := object.get(object.get(r, "source", {}), "name", "runbook")

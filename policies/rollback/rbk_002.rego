@@ -55,7 +55,9 @@ deny contains result if {
 	)
 }
 
-last_test := sprintf(" (the newest is from %s)", [newest[0].performed_at]) if count(newest) > 0 else := ""
+last_test := sprintf(" (the newest is from %s)", [newest[0].performed_at]) if count(newest) > 0
+
+else := ""
 
 deny contains result if {
 	some t in newest

@@ -44,7 +44,9 @@ baselines := [s | some s in summaries; object.get(s, "role", "current") == "base
 
 name(s) := object.get(object.get(s, "source", {}), "name", "the performance summary")
 
-ref(s, key) := lib.ref_at(s, s.pointers[key]) if is_string(s.pointers[key]) else := lib.ref(s)
+ref(s, key) := lib.ref_at(s, s.pointers[key]) if is_string(s.pointers[key])
+
+else := lib.ref(s)
 
 # The baseline a summary is compared with, and the evidence it comes from.
 baseline(s) := [s.baseline, lc.field_ref(s, "/baseline")] if {

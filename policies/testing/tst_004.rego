@@ -78,7 +78,9 @@ deny contains result if {
 	)
 }
 
-pre_production_word := " in pre-production" if lc.major else := ""
+pre_production_word := " in pre-production" if lc.major
+
+else := ""
 
 # Positive evidence: a summary that does not list its findings (not even `[]`) says nothing
 # about what the test found.
@@ -121,7 +123,9 @@ known_status(status) if status_key(status) in resolved_statuses
 
 known_status(status) if status_key(status) in unresolved_statuses
 
-finding_id(f, i) := f.id if lc.present(object.get(f, "id", null)) else := sprintf("finding-%d", [i])
+finding_id(f, i) := f.id if lc.present(object.get(f, "id", null))
+
+else := sprintf("finding-%d", [i])
 
 deny contains result if {
 	some p in judged

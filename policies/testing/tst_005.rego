@@ -59,7 +59,9 @@ deny contains result if {
 	)
 }
 
-other_releases := sprintf(" (%d dry-run(s) name other releases)", [count(all_runs)]) if count(all_runs) > 0 else := ""
+other_releases := sprintf(" (%d dry-run(s) name other releases)", [count(all_runs)]) if count(all_runs) > 0
+
+else := ""
 
 # Any failed dry-run of this release fails the control, whatever the manifest declares and
 # whether or not a later one passed: a failure is evidence the migration is not safe.
@@ -73,7 +75,9 @@ deny contains result if {
 	)
 }
 
-undeclared := "" if declared else := " (the release manifest declares no data migration)"
+undeclared := "" if declared
+
+else := " (the release manifest declares no data migration)"
 
 deny contains result if {
 	some r in newest
