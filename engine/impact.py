@@ -17,11 +17,13 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gatecheck.engine.ledger import Entry, Query, open_ledger
+from gatecheck.errors import GatecheckError
 
 FORMAT = "https://gatecheck.dev/policy-impact/v1"
 ABSENT = "absent"
@@ -215,7 +217,11 @@ def _reevaluate(task: Task) -> dict[str, Any]:
     from gatecheck.timeutil import parse_rfc3339
 
     candidate: Candidate = _state["candidate"]
-    archive = _state["ledger"].archive(task.archive_sha256)
+    try:
+        archive = _state["ledger"].archive(task.archive_sha256)
+        effective = parse_rfc3339(task.effective_time, what="its recorded effective time")
+    except GatecheckError as exc:  # an unreadable row is this entry's problem, not the run's
+        return {"missing": exc.diagnostics()}
     if archive is None:
         return {"missing": f"its bundle archive {task.archive_sha256[:16]}... is not in the ledger"}
     config, config_dir = _state["config"]
@@ -225,7 +231,7 @@ def _reevaluate(task: Task) -> dict[str, Any]:
         request = EvaluationRequest(
             bundle=bundle,
             stage=task.stage,
-            effective=parse_rfc3339(task.effective_time, what=f"entry {task.seq}'s effective time"),
+            effective=effective,
             policy_dirs=list(candidate.policy_dirs),
             data_files=list(candidate.data_files),
             config=config,
@@ -296,13 +302,20 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
             tasks.append(
                 Task(entry.seq, record.stage, record.effective_time, record.archive_sha256)
             )
-    for task, outcome in zip(tasks, _outcomes(candidate, tasks, workers or default_workers()),
-                             strict=True):  # fmt: skip
-        entry = by_seq[task.seq]
-        if "missing" in outcome:
-            results[task.seq] = not_reevaluated(entry, outcome["missing"])
-        else:
-            results[task.seq] = compare(entry, outcome)
+    try:
+        outcomes = _outcomes(candidate, tasks, workers or default_workers())
+        for task, outcome in zip(tasks, outcomes, strict=True):
+            entry = by_seq[task.seq]
+            if "missing" in outcome:
+                results[task.seq] = not_reevaluated(entry, outcome["missing"])
+            else:
+                results[task.seq] = compare(entry, outcome)
+    except BrokenProcessPool as exc:
+        # A worker died (killed, out of memory) or could not start (ledger gone): the run is
+        # incomplete, so it reports nothing rather than a partial list.
+        raise GatecheckError(
+            f"policy impact stopped: a worker process failed ({exc}); nothing was reported"
+        ) from None
     return ImpactResult([results[e.seq] for e in entries], policy_digest=policies.digest)
 
 

@@ -227,6 +227,18 @@ def test_an_entry_without_archive_is_reported(sqlite_copy: str, releases: dict) 
     assert entry["id"] == 2 and "no bundle archive was recorded" in entry["problem"]
 
 
+def test_an_unreadable_effective_time_is_that_entrys_problem(
+    sqlite_copy: str, releases: dict
+) -> None:
+    with sqlite3.connect(sqlite_copy.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE entries SET effective_time = 'last tuesday' WHERE seq = 1")
+    doc = _impact(sqlite_copy, releases, "--workers", "2")
+    (entry,) = doc["entries"]
+    assert entry["id"] == 1 and entry["new_decision"] is None
+    assert "effective time" in entry["problem"] and "last tuesday" in entry["problem"]
+    assert doc["totals"]["reevaluated"] == 1
+
+
 def test_a_re_evaluation_error_is_counted(sqlite_copy: str, releases: dict, tmp_path: Path) -> None:
     """A candidate whose trust policy no longer knows the CI key, with authentication
     required at staging: every entry flips to error and says why."""
