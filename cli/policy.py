@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from gatecheck.cli.common import engine_options, handle_errors, make_engine_from
+from gatecheck.cli.common import (
+    engine_options,
+    handle_errors,
+    make_engine_from,
+    policy_set_options,
+)
 
 
 @click.group()
@@ -170,6 +175,84 @@ def lint_cmd(
     unformatted = result.unformatted and not fmt_advisory
     clean = not (unformatted or result.check_errors or result.test_failures or low)
     sys.exit(0 if clean else 1)
+
+
+@policy.command("impact")
+@click.option(
+    "--ledger", "ledger_url", envvar="GATECHECK_LEDGER", metavar="URL",
+    help="Ledger whose archived bundles are re-evaluated (sqlite:///path or postgresql://...); "
+    "default: GATECHECK_LEDGER.",
+)  # fmt: skip
+@policy_set_options
+@click.option("--since", metavar="RFC3339", help="Only entries effective at or after.")
+@click.option("--until", metavar="RFC3339", help="Only entries effective before.")
+@click.option("--stage", type=click.Choice(["dev", "staging", "production", "post-deploy"]))
+@click.option("--release", help="Only this release name, or name@version.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None,
+    help="Parallel worker processes (default: min(2, CPUs)).",
+)  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the output to FILE instead of stdout.",
+)  # fmt: skip
+@click.option(
+    "--fail-on-flip", is_flag=True,
+    help="Exit 1 when any decision changes or any entry cannot be re-evaluated (for a policy "
+    "repository's CI).",
+)  # fmt: skip
+@engine_options
+@handle_errors
+def impact_cmd(
+    ledger_url: str | None,
+    policy_dirs: tuple[Path, ...],
+    data_files: tuple[Path, ...],
+    config_file: Path | None,
+    since: str | None,
+    until: str | None,
+    stage: str | None,
+    release: str | None,
+    workers: int | None,
+    fmt: str,
+    output: Path | None,
+    fail_on_flip: bool,
+    **engine_opts: object,
+) -> None:
+    """Re-evaluate the ledger's archived bundles under a candidate policy set, each at its
+    recorded stage and effective time, and report the decisions and controls that would change
+    (docs/ledger.md). Exit 0 when it ran, 2 on a usage or ledger error."""
+    from gatecheck.cli.common import write_output
+    from gatecheck.engine.impact import Candidate, impact
+    from gatecheck.engine.impact_render import render
+    from gatecheck.engine.ledger import Query
+    from gatecheck.errors import UsageError
+    from gatecheck.timeutil import parse_rfc3339
+
+    if not ledger_url:
+        raise UsageError("no ledger given: pass --ledger URL or set GATECHECK_LEDGER")
+    query = Query(
+        release=release,
+        stage=stage,
+        since=parse_rfc3339(since, what="--since") if since else None,
+        until=parse_rfc3339(until, what="--until") if until else None,
+    )
+    candidate = Candidate(
+        ledger_url=ledger_url,
+        policy_dirs=policy_dirs,
+        data_files=data_files,
+        config_file=config_file,
+        engine_opts=dict(engine_opts),
+    )
+    result = impact(candidate, query, workers)
+    text = render(result.as_dict(), fmt)
+    if output is not None:
+        write_output(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        sys.stdout.write(text)
+    if fail_on_flip and (result.decision_flips or result.not_reevaluated):
+        sys.exit(1)
 
 
 # `policy docs` lives in its own module; registered here so it is listed under `policy`.

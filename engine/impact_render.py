@@ -1,0 +1,154 @@
+"""Policy impact as text, JSON or one self-contained HTML page, all from the JSON shape
+(``ImpactResult.as_dict``) so the three always say the same thing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gatecheck.engine.formats.html import _CSS, _code, _e, _hash, _table
+
+FORMATS = ("text", "json", "html")
+
+
+def _flip(old: Any, new: Any) -> str:
+    return f"{old} -> {new if new is not None else '(not re-evaluated)'}"
+
+
+def _headline(doc: dict[str, Any]) -> str:
+    t = doc["totals"]
+    return (
+        f"{t['entries']} entries selected, {t['reevaluated']} re-evaluated, "
+        f"{t['decisions_changed']} decisions changed, {t['controls_changed']} control statuses "
+        f"changed, {t['errors']} re-evaluations ended in error, {t['not_reevaluated']} not "
+        "re-evaluated"
+    )
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    lines = [f"policy impact: candidate policy digest {doc['policy_digest']}"]
+    for entry in doc["entries"]:
+        mark = "FLIP " if entry["decision_changed"] else "     "
+        if entry["new_decision"] is None:
+            mark = "SKIP "
+        lines.append(
+            f"{mark}entry {entry['id']}  {entry['release'] or '-'}  {entry['stage']}  "
+            f"{entry['effective_time']}  {_flip(entry['old_decision'], entry['new_decision'])}"
+        )
+        for c in entry["controls"]:
+            lines.append(f"        {c['control']}: {c['old']} -> {c['new']}")
+        if entry["problem"]:
+            lines.append(f"        {entry['problem']}")
+    if doc["controls"]:
+        lines.append("per control:")
+        for control, counts in doc["controls"].items():
+            detail = ", ".join(f"{flip} {n}" for flip, n in counts.items())
+            lines.append(f"  {control}: {detail}")
+    if doc["decisions"]:
+        detail = ", ".join(f"{flip} {n}" for flip, n in doc["decisions"].items())
+        lines.append(f"decisions: {detail}")
+    lines.append(_headline(doc))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+_EXTRA_CSS = ".flip{color:var(--fail);font-weight:700}.skip{color:var(--warn);font-weight:700}"
+_STYLE = _CSS + _EXTRA_CSS
+CSP = (
+    f"default-src 'none'; style-src '{_hash(_STYLE)}'; script-src 'none'; img-src 'none'; "
+    "connect-src 'none'; form-action 'none'; base-uri 'none'"
+)
+
+
+def _status(value: Any) -> str:
+    text = "(not re-evaluated)" if value is None else str(value)
+    return f'<span class="status s-{_e(value)}">{_e(text)}</span>'
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    t = doc["totals"]
+    cards = "".join(
+        f'<div class="card"><b>{_e(t[key])}</b>{_e(label)}</div>'
+        for key, label in (
+            ("entries", "entries"),
+            ("reevaluated", "re-evaluated"),
+            ("decisions_changed", "decisions changed"),
+            ("controls_changed", "control statuses changed"),
+            ("errors", "errors"),
+            ("not_reevaluated", "not re-evaluated"),
+        )
+    )
+    entry_rows = []
+    for entry in doc["entries"]:
+        if entry["new_decision"] is None:
+            kind = '<span class="skip">not re-evaluated</span>'
+        elif entry["decision_changed"]:
+            kind = '<span class="flip">decision changed</span>'
+        else:
+            kind = "controls changed"
+        controls = "<br>".join(
+            f"{_code(c['control'])} {_status(c['old'])} &rarr; {_status(c['new'])}"
+            for c in entry["controls"]
+        )
+        problem = f"<br>{_e(entry['problem'])}" if entry["problem"] else ""
+        entry_rows.append(
+            [
+                _e(entry["id"]),
+                _e(entry["release"] or "-"),
+                _e(entry["stage"]),
+                _e(entry["effective_time"]),
+                f"{_status(entry['old_decision'])} &rarr; {_status(entry['new_decision'])}",
+                kind,
+                (controls or "-") + problem,
+            ]
+        )
+    control_rows = [
+        [_code(control), "<br>".join(f"{_e(flip)}: {_e(n)}" for flip, n in counts.items())]
+        for control, counts in doc["controls"].items()
+    ]
+    entries_html = (
+        _table(
+            ["Entry", "Release", "Stage", "Effective time", "Decision", "", "Controls"],
+            entry_rows,
+            "entries",
+        )  # fmt: skip
+        if entry_rows
+        else "<p>No entry changes under the candidate policy set.</p>"
+    )
+    controls_html = (
+        _table(["Control", "Status changes (entries)"], control_rows, "controls")
+        if control_rows
+        else "<p>No control changes status.</p>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>gatecheck policy impact</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<header>
+<h1>gatecheck policy impact</h1>
+<p>Candidate policy digest {_code(doc["policy_digest"])}. {_e(_headline(doc))}.</p>
+<div class="cards">{cards}</div>
+</header>
+<main>
+<h2>Entries that change</h2>
+{entries_html}
+<h2>Per control</h2>
+{controls_html}
+</main>
+</body>
+</html>
+"""
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    return {"text": render_text, "json": render_json, "html": render_html}[fmt](doc)

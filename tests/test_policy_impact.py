@@ -1,0 +1,305 @@
+"""`gatecheck policy impact` over a ledger of generated releases recorded by the real
+`gatecheck evaluate --ledger`: a tightened candidate flips exactly the releases between the
+old and the new threshold, an unchanged one flips nothing, a missing archive is reported, a
+bad ledger is exit 2 with one line, and 1 and 2 workers agree. SQLite always, PostgreSQL when
+GATECHECK_TEST_POSTGRES_URL names a server."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from impact_support import TIGHTENED, Spec, build_release, effective_time, specs
+from trust_support import TrustKit
+
+from gatecheck.cli.main import cli
+from gatecheck.engine.impact_render import render
+from gatecheck.engine.ledger import open_ledger
+
+PG_URL = os.environ.get("GATECHECK_TEST_POSTGRES_URL")
+PG_SKIP = (
+    "GATECHECK_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against "
+    "(.ci/run starts one with .ci/start-postgres)"
+)
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP)),
+]
+COUNT = 6  # coverage levels 5, 6, 8, 10, 5, 6; scans vulnerable at 0 and 3
+
+
+def _invoke(*args: str):  # noqa: ANN202 - click Result
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The generated release bundles, their specs, and the trust config that accepts them."""
+    work = tmp_path_factory.mktemp("impact")
+    kit = TrustKit.standard([])
+    config = kit.write_config(work / "gatecheck.yaml")
+    tightened = work / "tightened.json"
+    tightened.write_text(json.dumps(TIGHTENED), encoding="utf-8")
+    chosen = specs(COUNT)
+    bundles = [build_release(work, kit, spec, i) for i, spec in enumerate(chosen)]
+    return {"work": work, "config": config, "tightened": tightened, "specs": chosen,
+            "bundles": bundles}  # fmt: skip
+
+
+def _record(url: str, releases: dict) -> None:
+    for i, bundle in enumerate(releases["bundles"]):
+        result = _invoke(
+            "evaluate", str(bundle), "--stage", "staging", "--config", str(releases["config"]),
+            "--at", effective_time(i), "--format", "json", "--ledger", url,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["decision"] == "pass"
+
+
+def _postgres_database() -> Iterator[str]:
+    import psycopg
+
+    assert PG_URL
+    name = f"gc_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def ledger_url(
+    request: pytest.FixtureRequest, releases: dict, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A ledger holding one real staging evaluation of every generated release."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}"
+        _record(url, releases)
+        yield url
+    else:
+        for url in _postgres_database():
+            _record(url, releases)
+            yield url
+
+
+def _impact(url: str, releases: dict, *extra: str) -> dict:
+    result = _invoke(
+        "policy", "impact", "--ledger", url, "--config", str(releases["config"]),
+        "--format", "json", *extra,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _expected(chosen: list[Spec]) -> dict[int, dict[str, tuple[str, str]]]:
+    """Entry id -> the control flips the tightened data must cause."""
+    return {i + 1: spec.expected_flips() for i, spec in enumerate(chosen) if spec.expected_flips()}
+
+
+def _seen(doc: dict) -> dict[int, dict[str, tuple[str, str]]]:
+    return {
+        e["id"]: {c["control"]: (c["old"], c["new"]) for c in e["controls"]} for e in doc["entries"]
+    }
+
+
+def test_a_tightened_threshold_flips_exactly_the_releases_between_old_and_new(
+    ledger_url: str, releases: dict
+) -> None:
+    doc = _impact(ledger_url, releases, "--data", str(releases["tightened"]), "--workers", "2")
+    chosen = releases["specs"]
+    expected = _expected(chosen)
+    # The fixture must exercise both thresholds and leave some releases untouched.
+    assert {c for flips in expected.values() for c in flips} == {"GC-ART-005", "GC-TST-002"}
+    assert len(expected) < COUNT
+    assert _seen(doc) == expected
+    vulnerable = [i + 1 for i, s in enumerate(chosen) if s.scan == "vulnerable"]
+    changed = {e["id"]: (e["old_decision"], e["new_decision"]) for e in doc["entries"]}
+    assert {i for i, e in changed.items() if e != ("pass", "pass")} == set(vulnerable)
+    assert all(changed[i] == ("pass", "fail") for i in vulnerable)
+    assert doc["totals"] == {
+        "entries": COUNT, "reevaluated": COUNT, "not_reevaluated": 0,
+        "decisions_changed": len(vulnerable), "controls_changed": sum(map(len, expected.values())),
+        "errors": 0,
+    }  # fmt: skip
+    assert doc["decisions"] == {"pass->fail": len(vulnerable)}
+    assert doc["controls"] == {
+        "GC-ART-005": {"pass->fail": len(vulnerable)},
+        "GC-TST-002": {"pass->warn": sum(1 for s in chosen if s.coverage_level == 6)},
+    }
+    entry = next(e for e in doc["entries"] if e["id"] == vulnerable[0])
+    assert entry["release"] == f"impact-app@{chosen[vulnerable[0] - 1].version}"
+    assert entry["stage"] == "staging"
+    assert entry["effective_time"] == effective_time(vulnerable[0] - 1)
+
+
+def test_the_unchanged_policy_set_flips_nothing(ledger_url: str, releases: dict) -> None:
+    doc = _impact(ledger_url, releases)
+    assert doc["entries"] == [] and doc["controls"] == {} and doc["decisions"] == {}
+    assert doc["totals"]["reevaluated"] == COUNT
+    with open_ledger(ledger_url, create=False) as book:
+        assert {e.record.policy_digest for e in book.entries()} == {doc["policy_digest"]}
+
+
+def test_one_and_two_workers_give_the_same_result(ledger_url: str, releases: dict) -> None:
+    tight = ("--data", str(releases["tightened"]))
+    one = _impact(ledger_url, releases, *tight, "--workers", "1")
+    two = _impact(ledger_url, releases, *tight, "--workers", "2")
+    assert one == two and one["totals"]["decisions_changed"] > 0
+
+
+def test_filters_select_by_effective_time_and_release(ledger_url: str, releases: dict) -> None:
+    tight = ("--data", str(releases["tightened"]), "--workers", "1")
+    doc = _impact(ledger_url, releases, *tight, "--since", effective_time(1),
+                  "--until", effective_time(3))  # fmt: skip
+    assert doc["totals"]["entries"] == 2
+    assert {e["id"] for e in doc["entries"]} == {2}  # entry 2: coverage 0.818 only
+    doc = _impact(ledger_url, releases, *tight, "--release", "impact-app@1.0.3")
+    assert [e["id"] for e in doc["entries"]] == [4]
+    assert _impact(ledger_url, releases, *tight, "--stage", "production")["totals"]["entries"] == 0
+
+
+def test_at_the_recorded_time_not_now(ledger_url: str, releases: dict, tmp_path: Path) -> None:
+    """The scans are 24 h fresh only at their recorded effective times: a re-evaluation at
+    any later time would fail every release on scan age. Lowering the age limit to 1 hour
+    (each scan was signed 1 h before its evaluation) must flip none; to 0.5 must flip all."""
+    for hours, flips in ((1, 0), (0.5, COUNT)):
+        data = tmp_path / f"age-{hours}.json"
+        data.write_text(json.dumps({"gatecheck": {"config": {"params": {
+            "scan_max_age_hours": hours}}}}))  # fmt: skip
+        doc = _impact(ledger_url, releases, "--data", str(data), "--workers", "1")
+        assert doc["totals"]["decisions_changed"] == flips, doc
+
+
+def test_fail_on_flip_exits_1_only_when_a_decision_changes(ledger_url: str, releases: dict) -> None:
+    base = ("policy", "impact", "--ledger", ledger_url, "--config", str(releases["config"]),
+            "--workers", "1", "--fail-on-flip")  # fmt: skip
+    assert _invoke(*base).exit_code == 0
+    coverage_only = ("--release", "impact-app@1.0.1", "--data", str(releases["tightened"]))
+    assert _invoke(*base, *coverage_only).exit_code == 0  # a control flip, not a decision
+    flipped = _invoke(*base, "--data", str(releases["tightened"]))
+    assert flipped.exit_code == 1, flipped.output
+    assert "FLIP entry 1" in flipped.stdout
+
+
+# -- what cannot be re-evaluated, and bad input -----------------------------------------------
+
+
+@pytest.fixture
+def sqlite_copy(releases: dict, tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    _record(url, {**releases, "bundles": releases["bundles"][:2]})
+    return url
+
+
+def test_a_missing_archive_is_reported_not_skipped(sqlite_copy: str, releases: dict) -> None:
+    with open_ledger(sqlite_copy, create=False) as book:
+        gone = next(book.entries()).record.archive_sha256
+    archive = Path(sqlite_copy.removeprefix("sqlite:///") + ".bundles") / f"{gone}.tar.gz"
+    archive.unlink()
+    doc = _impact(sqlite_copy, releases, "--workers", "1")
+    assert doc["totals"] == {"entries": 2, "reevaluated": 1, "not_reevaluated": 1,
+                             "decisions_changed": 0, "controls_changed": 0, "errors": 0}  # fmt: skip
+    (entry,) = doc["entries"]
+    assert entry["id"] == 1 and entry["new_decision"] is None
+    assert f"bundle archive {gone[:16]}" in entry["problem"]
+    text = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config",
+                   str(releases["config"]), "--workers", "1", "--fail-on-flip")  # fmt: skip
+    assert text.exit_code == 1  # impact unknown for entry 1: not a clean bill
+    assert "SKIP entry 1" in text.stdout and "1 not re-evaluated" in text.stdout
+
+
+def test_an_entry_without_archive_is_reported(sqlite_copy: str, releases: dict) -> None:
+    db = sqlite_copy.removeprefix("sqlite:///")
+    with sqlite3.connect(db) as conn:  # as an evaluation of an unverifiable bundle records it
+        conn.execute("UPDATE entries SET archive_sha256 = NULL WHERE seq = 2")
+    doc = _impact(sqlite_copy, releases, "--workers", "1")
+    (entry,) = doc["entries"]
+    assert entry["id"] == 2 and "no bundle archive was recorded" in entry["problem"]
+
+
+def test_an_unreadable_effective_time_is_that_entrys_problem(
+    sqlite_copy: str, releases: dict
+) -> None:
+    with sqlite3.connect(sqlite_copy.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE entries SET effective_time = 'last tuesday' WHERE seq = 1")
+    doc = _impact(sqlite_copy, releases, "--workers", "2")
+    (entry,) = doc["entries"]
+    assert entry["id"] == 1 and entry["new_decision"] is None
+    assert "effective time" in entry["problem"] and "last tuesday" in entry["problem"]
+    assert doc["totals"]["reevaluated"] == 1
+
+
+def test_a_re_evaluation_error_is_counted(sqlite_copy: str, releases: dict, tmp_path: Path) -> None:
+    """A candidate whose trust policy no longer knows the CI key, with authentication
+    required at staging: every entry flips to error and says why."""
+    data = tmp_path / "require.json"
+    data.write_text(json.dumps({"gatecheck": {"config": {"stages": {"staging": {"params": {
+        "require_authenticated_evidence": True}}}}}}))  # fmt: skip
+    other = TrustKit.standard([]).write_config(tmp_path / "other.yaml")
+    result = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config", str(other),
+                     "--data", str(data), "--workers", "1", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["totals"]["decisions_changed"] == 2, doc
+    assert doc["decisions"] and all(k.startswith("pass->") for k in doc["decisions"])
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:////nonexistent-dir/ledger.db", "does not exist"),
+        ("mysql://db/ledger", "is not supported"),
+    ],
+)
+def test_a_bad_ledger_is_exit_2_with_one_line(url: str, message: str) -> None:
+    result = _invoke("policy", "impact", "--ledger", url)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert result.stderr.startswith("gatecheck: error: ")
+
+
+def test_no_ledger_and_a_broken_candidate_are_usage_errors(
+    sqlite_copy: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GATECHECK_LEDGER", raising=False)
+    result = _invoke("policy", "impact")
+    assert result.exit_code == 2 and "no ledger given" in result.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = _invoke("policy", "impact", "--ledger", sqlite_copy, "--data", str(bad))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output
+    result = _invoke("policy", "impact", "--ledger", sqlite_copy, "--since", "yesterday")
+    assert result.exit_code == 2 and "--since" in result.stderr
+
+
+def test_html_is_self_contained_and_escapes(sqlite_copy: str, releases: dict,
+                                            tmp_path: Path) -> None:  # fmt: skip
+    out = tmp_path / "impact.html"
+    result = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config",
+                     str(releases["config"]), "--data", str(releases["tightened"]),
+                     "--workers", "1", "--format", "html", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "default-src 'none'" in html.unescape(page) and "<script" not in page
+    assert "http://" not in page and "https://" not in page.replace("https://gatecheck.dev", "")
+    assert "GC-ART-005" in page and "impact-app@1.0.0" in page and "decision changed" in page
+    # Release names and messages come from bundles and evaluations: escaped, never markup.
+    doc = {"policy_digest": "sha256:x", "totals": dict.fromkeys(
+        ("entries", "reevaluated", "not_reevaluated", "decisions_changed", "controls_changed",
+         "errors"), 1), "decisions": {}, "controls": {},
+        "entries": [{"id": 1, "release": "<img src=x>@1", "stage": "staging",
+                     "effective_time": "t", "old_decision": "pass", "new_decision": None,
+                     "decision_changed": False, "controls": [],
+                     "problem": "<script>alert(1)</script>"}]}  # fmt: skip
+    hostile = render(doc, "html")
+    assert "<img" not in hostile and "<script" not in hostile and "&lt;img src=x&gt;" in hostile
