@@ -46,6 +46,14 @@ def require_trestle() -> None:
         ) from None
 
 
+def validation_message(exc: Exception) -> str:
+    """A pydantic ValidationError as one line: the first error's place and reason."""
+    errors = getattr(exc, "errors", lambda: [])()
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return " ".join(f"{getattr(exc, 'title', '')} {where}: {first.get('msg', exc)}".split())
+
+
 def stable_uuid(*parts: object) -> str:
     """A UUID (version 5) that only depends on ``parts``."""
     return str(uuid.uuid5(UUID_NAMESPACE, json.dumps([str(p) for p in parts])))

@@ -29,17 +29,19 @@ from gatecheck.engine.formats._oscal import (
     require_trestle,
     stable_uuid,
     token,
+    validation_message,
 )
-from gatecheck.errors import ReportError
+from gatecheck.errors import GatecheckError, ReportError
 from gatecheck.timeutil import parse_rfc3339
 
 TITLE = "gatecheck release gate assessment"
 
 
-def _time(value: Any, fallback: datetime) -> datetime:
+def _time(value: Any, fallback: Any) -> Any:
+    """An RFC 3339 time from the report, or ``fallback`` when it has none or cannot be read."""
     try:
         return parse_rfc3339(str(value), what="report time") if value else fallback
-    except Exception:
+    except GatecheckError:
         return fallback
 
 
@@ -211,7 +213,7 @@ def _waiver_risks(
                 statement="\n".join(f"- {' '.join(str(m).split())}" for m in msgs) or "waived",
                 status=RiskStatus("deviation-approved"),
                 props=props,
-                deadline=parse_rfc3339(deadline) if deadline else None,
+                deadline=_time(deadline, None),
                 related_observations=[RelatedObservation(observation_uuid=obs)],
             )
         )
@@ -423,9 +425,5 @@ def render(
         model = build(report, catalog)
     except ValidationError as exc:
         # Report text the OSCAL schema cannot hold: one line naming where, never a traceback.
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ReportError(
-            f"cannot write the report as OSCAL: {exc.title} {where}: {first.get('msg', exc)}"
-        ) from None
+        raise ReportError(f"cannot write the report as OSCAL: {validation_message(exc)}") from None
     return model.oscal_serialize_json(pretty=True) + "\n"
