@@ -20,7 +20,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gatecheck.engine.formats._common import control_doc, findings
+from gatecheck.engine.formats._common import (
+    config_sources,
+    control_doc,
+    findings,
+    weakened,
+    weakened_line,
+)
 from gatecheck.engine.formats._oscal import (
     framework_source,
     line,
@@ -378,6 +384,13 @@ def build(report: dict[str, Any], catalog: dict[str, dict[str, Any]] | None = No
     ]
     summary = report.get("summary") or {}
     result_props += [prop(f"count-{k}", v) for k, v in sorted(summary.items())]
+    # What the configuration made laxer than the library at this stage, and where from, as
+    # every format shows it beside the decision.
+    result_props += [
+        prop("weakened", weakened_line(item, limit=400), class_=str(item.get("kind") or "other"))
+        for item in weakened(report)
+    ]
+    result_props += [prop("config-source", source) for source in config_sources(report)]
     result = Result(
         uuid=stable_uuid(*ids, "result"),
         title=line(f"{TITLE}: {components[1].title} at {stage}"),
