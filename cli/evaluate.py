@@ -17,7 +17,7 @@ from gatecheck.cli.common import (
     write_output,
 )
 from gatecheck.cli.config_cmd import apply_settings
-from gatecheck.cli.outputs import publish_step_summary, render_options
+from gatecheck.cli.outputs import publish_step_summary, render_options, require_formats
 
 if TYPE_CHECKING:
     from gatecheck.engine.signing import ReportSigner
@@ -57,7 +57,8 @@ def _outputs(specs: tuple[str, ...], default_format: str) -> list[tuple[str, Pat
     "fmt",
     default="text",
     show_default=True,
-    help="Output format on stdout: text, json, junit, sarif, github, markdown or html.",
+    help="Output format on stdout: text, json, junit, sarif, github, markdown, html or oscal "
+    "(OSCAL assessment-results; needs gatecheck[oscal]).",
 )
 @click.option(
     "--output",
@@ -148,6 +149,7 @@ def evaluate(
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     targets = _outputs(outputs, fmt)
+    require_formats({fmt, *(f for f, _ in targets)})
     effective = parse_rfc3339(at, what="--at") if at else None
     config, config_dir = load_config(config_file)
     engine = make_engine_from(engine_opts)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 # Formats that show control descriptions, remediation or framework mappings.
-_DOCUMENTED = {"sarif", "html", "markdown", "github"}
+_DOCUMENTED = {"sarif", "html", "markdown", "github", "oscal"}
 
 
 def render_options(
@@ -25,6 +25,14 @@ def render_options(
     if "sarif" in formats:
         options["bundle_uri"] = bundle.resolve().as_uri() + ("/" if bundle.is_dir() else "")
     return options
+
+
+def require_formats(formats: set[str]) -> None:
+    """Fail before evaluating when a format needs an extra that is not installed."""
+    if "oscal" in formats:
+        from gatecheck.engine.formats._oscal import require_trestle
+
+        require_trestle()
 
 
 def publish_step_summary(formats: set[str], report: dict[str, Any]) -> None:

@@ -77,6 +77,9 @@ def shown_near_the_top(stdout: str, rendered: dict[str, str]) -> dict[str, str]:
         ),
         "markdown": rendered["markdown"].split("\n| | |\n", 1)[0],
         "html": rendered["html"].split("<h2>Release</h2>", 1)[0],
+        "oscal": json.dumps(
+            json.loads(rendered["oscal"])["assessment-results"]["results"][0]["props"]
+        ),
     }
 
 

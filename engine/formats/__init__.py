@@ -15,6 +15,8 @@ FORMATS: dict[str, str] = {
     "github": "gatecheck.engine.formats.github",
     "markdown": "gatecheck.engine.formats.markdown",
     "html": "gatecheck.engine.formats.html",
+    # Needs the optional compliance-trestle (pip install 'gatecheck[oscal]').
+    "oscal": "gatecheck.engine.formats.oscal",
 }
 
 
