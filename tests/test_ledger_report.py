@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from helpers import run_gatecheck
 from ledger_report_support import HOSTILE, RUNS, build_ledger
+from test_ledger import PG_SKIP, PG_URL, _postgres_database
 
+from gatecheck.engine.ledger import open_ledger
 from gatecheck.engine.ledger.interface import GENESIS, Entry, Record, entry_hash
 from gatecheck.engine.ledger.report_data import (
     control_rates,
@@ -325,3 +327,24 @@ def test_what_cannot_be_reported_exits_2_with_one_line(
                          env={"GATECHECK_LEDGER": ""})  # fmt: skip
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1 and not out.exists()
+
+
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP)
+def test_postgresql_gives_the_same_page_for_the_same_entries(
+    ledger: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = ledger
+    with open_ledger(url) as source:
+        entries = list(source.entries())
+        archives = {e.record.archive_sha256: source.archive(e.record.archive_sha256)
+                    for e in entries}  # fmt: skip
+    for pg_url in _postgres_database():
+        with open_ledger(pg_url) as book:
+            for entry in entries:
+                copied = book.append(entry.record, archives[entry.record.archive_sha256])
+                assert copied.hash == entry.hash
+        sqlite_page, pg_page = tmp_path / "sqlite.html", tmp_path / "pg.html"
+        assert _report_cmd(url, sqlite_page).returncode == 0
+        proc = _report_cmd(pg_url, pg_page)
+        assert proc.returncode == 0, proc.stderr
+        assert pg_page.read_bytes() == sqlite_page.read_bytes()
