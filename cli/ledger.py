@@ -205,8 +205,9 @@ def export(ledger_url: str | None, output: Path, **filters: str | None) -> None:
     help="A used waiver expiring within this many days is flagged as expiring.",
 )  # fmt: skip
 @click.option(
-    "--bucket", type=click.Choice(["auto", "day", "week"]), default="auto", show_default=True,
-    help="Time bucket of the decisions chart (auto: per day up to 62 days, else per week).",
+    "--bucket", type=click.Choice(["auto", "day", "week", "month"]), default="auto",
+    show_default=True, help="Time bucket of the decisions chart (auto: per day up to 62 "
+    "days, per ISO week up to 400 weeks, else per month).",
 )  # fmt: skip
 @handle_errors
 def report(

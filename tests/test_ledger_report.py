@@ -348,3 +348,31 @@ def test_postgresql_gives_the_same_page_for_the_same_entries(
         proc = _report_cmd(pg_url, pg_page)
         assert proc.returncode == 0, proc.stderr
         assert pg_page.read_bytes() == sqlite_page.read_bytes()
+
+
+@pytest.mark.parametrize("bucket", ["auto", "day", "week", "month"])
+def test_an_entry_dated_millennia_away_draws_only_periods_with_entries(bucket: str) -> None:
+    entries = _chain(
+        [
+            {"at": "0001-01-01T00:00:00Z", "decision": "fail"},
+            {"at": "2026-03-02T10:00:00Z", "decision": "pass"},
+            {"at": "9999-12-31T23:59:59Z", "decision": "pass"},
+            {"at": "0001-01-01T00:00:00+01:00", "decision": "error"},  # before year 1 in UTC
+        ]
+    )
+    dash = summarize(entries, ChainCheck(entries=4), bucket=bucket)
+    (series,) = dash.timeline
+    assert len(series.buckets) == 3 and dash.undated == [4]
+    assert [sum(c.values()) for _, c in series.buckets] == [1, 1, 1]
+    assert series.buckets[-1][0].startswith("9999-") and "<svg" in render_dashboard(dash)
+
+
+def test_month_buckets_cross_the_year() -> None:
+    entries = _chain(
+        [
+            {"at": "2025-11-15T10:00:00Z", "decision": "pass"},
+            {"at": "2026-02-01T10:00:00Z", "decision": "fail"},
+        ]
+    )
+    (series,) = timeline(entries, "month")
+    assert [label for label, _ in series.buckets] == ["2025-11", "2025-12", "2026-01", "2026-02"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gatecheck.engine.ledger.interface import Entry
@@ -23,7 +23,10 @@ from gatecheck.timeutil import format_rfc3339, parse_rfc3339
 STAGE_ORDER = ("dev", "staging", "production", "post-deploy")
 DECISION_ORDER = ("pass", "fail", "error", "rollback")
 DAY_BUCKETS_UP_TO = 62
-"""Periods up to this many days are drawn per day, longer ones per ISO week."""
+"""Periods up to this many days are drawn per day, longer ones per ISO week, or per month
+when that would exceed MAX_BUCKETS."""
+MAX_BUCKETS = 400
+"""Beyond this many periods (an entry dated decades away) only periods with entries are drawn."""
 RECOVERY_BINS: tuple[tuple[str, float], ...] = (
     ("under 1 h", 3600),
     ("1-4 h", 4 * 3600),
@@ -33,6 +36,7 @@ RECOVERY_BINS: tuple[tuple[str, float], ...] = (
     ("7 d or more", float("inf")),
 )
 NOT_PASSED = "not passed yet"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ class Dashboard:
 def effective(entry: Entry) -> datetime | None:
     try:
         return parse_rfc3339(entry.record.effective_time)
-    except GatecheckError:
+    except (GatecheckError, OverflowError):  # year 1 with a positive offset leaves the range
         return None
 
 
@@ -138,33 +142,48 @@ def bucket_kind(times: Sequence[datetime], wanted: str = "auto") -> str:
     if not times:
         return "day"
     span = (max(times).date() - min(times).date()).days
-    return "day" if span <= DAY_BUCKETS_UP_TO else "week"
+    if span <= DAY_BUCKETS_UP_TO:
+        return "day"
+    return "week" if span // 7 < MAX_BUCKETS else "month"
 
 
 def bucket_start(moment: datetime, kind: str) -> datetime:
     day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind == "month":
+        return day.replace(day=1)
     return day - timedelta(days=day.weekday()) if kind == "week" else day
+
+
+def next_bucket(start: datetime, kind: str) -> datetime:
+    if kind == "month":
+        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    return start + timedelta(days=7 if kind == "week" else 1)
 
 
 def bucket_label(start: datetime, kind: str) -> str:
     if kind == "week":
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"
-    return start.strftime("%Y-%m-%d")
+    return start.strftime("%Y-%m" if kind == "month" else "%Y-%m-%d")
+
+
+def bucket_starts(dated: Sequence[datetime], kind: str) -> list[datetime]:
+    """Every period from the first to the last; only those with entries past MAX_BUCKETS."""
+    present = sorted({bucket_start(t, kind) for t in dated})
+    starts = [present[0]]
+    while starts[-1] < present[-1]:  # never steps past the last start: no year 10000
+        if len(starts) >= MAX_BUCKETS:
+            return present
+        starts.append(next_bucket(starts[-1], kind))
+    return starts
 
 
 def timeline(entries: Sequence[Entry], kind: str) -> list[StageSeries]:
-    """Per stage, the decision counts of every day (or week) from the first to the last."""
+    """Per stage, the decision counts of every day (week, month) from the first to the last."""
     dated = [(t, e) for e in entries if (t := effective(e)) is not None]
     if not dated:
         return []
-    step = timedelta(days=7 if kind == "week" else 1)
-    first = bucket_start(min(t for t, _ in dated), kind)
-    last = bucket_start(max(t for t, _ in dated), kind)
-    starts = []
-    while first <= last:
-        starts.append(first)
-        first += step
+    starts = bucket_starts([t for t, _ in dated], kind)
     counts: dict[str, dict[datetime, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for moment, entry in dated:
         counts[entry.record.stage][bucket_start(moment, kind)][entry.record.decision] += 1
@@ -253,7 +272,7 @@ def waiver_uses(
             if reference is not None:
                 left = (expiry - reference).total_seconds() / 86400
                 status = "expired" if left <= 0 else "expiring" if left <= days else "active"
-        times = sorted(e.record.effective_time for e, _ in items)
+        latest = max(items, key=lambda item: (effective(item[0]) or EPOCH, item[0].seq))[0]
         result.append(
             WaiverUse(
                 id=wid,
@@ -264,7 +283,7 @@ def waiver_uses(
                 expires=expires,
                 uses=len(items),
                 releases=sorted({e.record.release for e, _ in items}),
-                last_used=times[-1],
+                last_used=latest.record.effective_time,
                 status=status,
                 days_left=left,
             )
