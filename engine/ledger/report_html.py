@@ -216,7 +216,7 @@ def rate_bars(controls: list[ControlRate]) -> str:
     shown = [c for c in controls if c.failed][:MAX_RATE_ROWS]
     if not shown:
         return "<p>No control failed in this period.</p>" + _rates_table(controls)
-    left, right, row, top = 120, 70, 20, 6
+    left, right, row, top = 120, 110, 20, 6  # right: room for "100.0% (999/999)"
     plot_w = WIDTH - left - right
     height = top * 2 + row * len(shown)
     parts = []
