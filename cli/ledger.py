@@ -184,3 +184,64 @@ def export(ledger_url: str | None, output: Path, **filters: str | None) -> None:
     click.echo(
         f"exported {len(index['entries'])} entries to {output} (head {index['head'] or '-'})"
     )
+
+
+@ledger.command("report")
+@LEDGER_OPTION
+@click.option(
+    "--html", "html_out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE", help="The dashboard page to write (self-contained HTML, no network).",
+)  # fmt: skip
+@click.option("--release", help="Release name, or name@version.")
+@click.option("--stage", type=click.Choice(STAGES))
+@click.option("--since", metavar="RFC3339", help="Effective time at or after.")
+@click.option("--until", metavar="RFC3339", help="Effective time before.")
+@click.option(
+    "--now", metavar="RFC3339",
+    help="Measure waiver expiry from this time (default: the ledger's last effective time).",
+)  # fmt: skip
+@click.option(
+    "--expiring-days", type=click.IntRange(0, 3650), default=30, show_default=True,
+    help="A used waiver expiring within this many days is flagged as expiring.",
+)  # fmt: skip
+@click.option(
+    "--bucket", type=click.Choice(["auto", "day", "week", "month"]), default="auto",
+    show_default=True, help="Time bucket of the decisions chart (auto: per day up to 62 "
+    "days, per ISO week up to 400 weeks, else per month).",
+)  # fmt: skip
+@handle_errors
+def report(
+    ledger_url: str | None,
+    html_out: Path,
+    now: str | None,
+    expiring_days: int,
+    bucket: str,
+    **filters: str | None,
+) -> None:
+    """Write a dashboard of the ledger: decisions over time per stage, failure rate per
+    control, waivers used and expiring, time from first failure to pass, chain status.
+
+    Exit 0 written, 1 written but the chain is broken (the page says where), 2 the ledger
+    cannot be read or the page cannot be written.
+    """
+    from gatecheck.engine.ledger import open_ledger
+    from gatecheck.engine.ledger.report import write_dashboard
+    from gatecheck.timeutil import parse_rfc3339
+
+    query = _query(decision=None, **filters)
+    given = {k: v for k, v in filters.items() if v}
+    moment = parse_rfc3339(now, what="--now") if now else None
+    with open_ledger(_url(ledger_url), create=False) as book:
+        dash = write_dashboard(
+            book, query, html_out, filters=given, now=moment, expiring_days=expiring_days,
+            bucket=bucket,
+        )  # fmt: skip
+    if not dash.chain.ok:
+        click.echo(f"gatecheck: ledger rejected: {dash.chain.problems[0]}", err=True)
+        click.echo(f"wrote {html_out} (it shows the broken chain)", err=True)
+        sys.exit(1)
+    click.echo(
+        f"wrote {html_out}: {dash.evaluations} evaluations, {dash.releases} releases, "
+        f"{len(dash.waivers)} waivers used ({dash.waivers_expiring} expiring); chain intact, "
+        f"head {dash.chain.head}"
+    )
