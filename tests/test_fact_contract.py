@@ -128,23 +128,13 @@ NOT_YET_PARSER_OUTPUT: dict[str, str] = {
     "art_004_test": "rewritten with the big-SBOM work on its own branch",
     "art_005_test": "rewritten with the big-SBOM work on its own branch",
     "chg_006_test": "hand-built records, to rebuild on facts.empty",
-    "env_002_test": "hand-built records, to rebuild on facts.empty",
-    "env_003_test": "hand-built records, to rebuild on facts.empty",
-    "env_004_test": "hand-built records, to rebuild on facts.empty",
-    "env_005_test": "hand-built records, to rebuild on facts.empty",
-    "pipe_003_test": "hand-built records, to rebuild on facts.empty",
-    "pipe_005_test": "hand-built records, to rebuild on facts.empty",
     "rbk_001_test": "hand-built records, to rebuild on facts.empty",
     "rbk_003_test": "hand-built records, to rebuild on facts.empty",
     "rbk_004_test": "hand-built records, to rebuild on facts.empty",
-    "rbk_005_test": "hand-built records, to rebuild on facts.empty",
     "rel_001_test": "hand-built records, to rebuild on facts.empty",
-    "rel_006_test": "hand-built records, to rebuild on facts.empty",
     "tst_003_refs_test": "hand-built records, to rebuild on facts.empty",
-    "tst_004_test": "hand-built records, to rebuild on facts.empty",
     "tst_006_test": "hand-built records, to rebuild on facts.empty",
     "ver_003_test": "hand-built records, to rebuild on facts.empty",
-    "ver_004_test": "hand-built records, to rebuild on facts.empty",
 }
 
 
