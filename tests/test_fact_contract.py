@@ -127,14 +127,6 @@ NOT_YET_PARSER_OUTPUT: dict[str, str] = {
     "art_004_labels_test": "rewritten with the big-SBOM work on its own branch",
     "art_004_test": "rewritten with the big-SBOM work on its own branch",
     "art_005_test": "rewritten with the big-SBOM work on its own branch",
-    "chg_006_test": "hand-built records, to rebuild on facts.empty",
-    "rbk_001_test": "hand-built records, to rebuild on facts.empty",
-    "rbk_003_test": "hand-built records, to rebuild on facts.empty",
-    "rbk_004_test": "hand-built records, to rebuild on facts.empty",
-    "rel_001_test": "hand-built records, to rebuild on facts.empty",
-    "tst_003_refs_test": "hand-built records, to rebuild on facts.empty",
-    "tst_006_test": "hand-built records, to rebuild on facts.empty",
-    "ver_003_test": "hand-built records, to rebuild on facts.empty",
 }
 
 
