@@ -178,3 +178,24 @@ def test_the_check_rejects_a_record_given_in_part() -> None:
     assert "deployment" in (rego_inputs.schema_error("release-manifest", partial) or "")
     left_out = {k: v for k, v in release.items() if k != "changes"}
     assert "changes" in (rego_inputs.schema_error("release-manifest", left_out) or "")
+    misspelt = release | {"deployment": release["deployment"] | {"stratgy": "canary"}}
+    assert "stratgy" in (rego_inputs.schema_error("release-manifest", misspelt) or "")
+    # What the engine itself adds or keeps is parser output too.
+    claimed = release | {"deployment": release["deployment"] | {"claimed_initiator_roles": []}}
+    assert rego_inputs.schema_error("release-manifest", claimed) is None
+    excluded = {"name": "payments-api", "version": "2.4.0", "source": {"path": "r.yaml"}}
+    assert rego_inputs.schema_error("release-manifest", excluded) is None
+    assert rego_inputs.schema_error("release-manifest", excluded | {"class": "major"})
+
+
+def test_the_probe_reaches_rules_written_on_one_line(tmp_path: Path) -> None:
+    module = tmp_path / "org_one.rego"
+    module.write_text(
+        "package gatecheck.controls.org_one\n\nimport rego.v1\n\n"
+        'deny contains "no name" if not input.release.name\n\n'
+        "warn contains msg if {\n\tmsg := input.release.version\n}\n"
+    )
+    assert rego_inputs.instrument(tmp_path) == {"org_one": 2}
+    text = module.read_text()
+    assert 'deny contains "no name" if {\n\t_facts_probe\n\tnot input.release.name\n}' in text
+    assert "warn contains msg if {\n\t_facts_probe\n" in text
