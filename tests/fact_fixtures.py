@@ -4,18 +4,27 @@ parsed as ``gatecheck evaluate`` parses it, and its facts are written to
 type, keyed by file name), which the controls' Rego tests read. A Rego test can therefore
 only use facts a parser produces; tests/test_fact_contract.py fails when the file is stale.
 
+The same file holds ``empty``: per record type (by input key) and per nested object of the
+facts schemas (e.g. ``empty.pentest_finding``), the facts of a record that gives nothing:
+every declared field null, lists empty, defaults as the parser writes them, nested objects
+empty in turn. Tests build records as ``object.union(facts.empty.release, {...})``; which
+fields the parsers would have written is then never the test's guess (the instrumented run
+in tests/test_fact_contract.py validates every record a Rego test feeds a control).
+
     python tests/fact_fixtures.py        # regenerate after adding or changing a file
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from gatecheck.evidence import registry
 from gatecheck.evidence.interface import Document, ParseContext
+from gatecheck.evidence.records.facts_schema import facts_schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "data" / "facts"
@@ -52,13 +61,66 @@ def fixtures() -> dict[str, dict[str, dict[str, Any]]]:
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for path in sorted(SOURCE.iterdir()):
         family, facts = parse_file(path)
-        key = "release" if family == "release-manifest" else registry.input_key(family)
+        key = input_key(family)
         found.setdefault(key, {})[path.stem] = facts
     return found
 
 
+def input_key(type_name: str) -> str:
+    return "release" if type_name == "release-manifest" else registry.input_key(type_name)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _empty_value(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
+    """What a parser writes for a field the file leaves out: its default, else null where
+    null is allowed, else an empty list or an empty nested object."""
+    if schema.get("default") is not None and not isinstance(schema["default"], dict | list):
+        return schema["default"]
+    options = schema.get("anyOf", [schema])
+    if any(option.get("type") == "null" for option in options):
+        return None
+    for option in options:
+        if "$ref" in option:
+            return _empty_object(defs[option["$ref"].rsplit("/", 1)[1]], defs)
+        if option.get("type") == "array":
+            return []
+        if option.get("type") == "object":
+            return _empty_object(option, defs)
+    return None
+
+
+def _empty_object(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    return {k: _empty_value(v, defs) for k, v in sorted(schema.get("properties", {}).items())}
+
+
+# Fields the parsers derive rather than read: their value when the file gives nothing.
+DERIVED = {"change_record": {"pre_approved": False}}
+
+
+def empty_records() -> dict[str, dict[str, Any]]:
+    """Empty facts by input key, and by nested object name (snake case) where no record
+    type already has that key."""
+    found: dict[str, dict[str, Any]] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for type_name, schema in sorted(facts_schemas().items()):
+        defs = schema.get("$defs", {})
+        key = input_key(type_name)
+        found[key] = _empty_object(schema, defs) | DERIVED.get(key, {})
+        for name, sub in defs.items():
+            nested.setdefault(_snake(name), _empty_object(sub, defs))
+    return found | {k: v for k, v in nested.items() if k not in found}
+
+
 def render() -> str:
     lines = [HEADER]
+    lines.append("empty := {")
+    for key, facts in sorted(empty_records().items()):
+        value = json.dumps(facts, sort_keys=True, ensure_ascii=False)
+        lines.append(f"\t{json.dumps(key)}: {value},")
+    lines.append("}\n")
     for key, items in sorted(fixtures().items()):
         lines.append(f"{key} := {{")
         for stem, facts in sorted(items.items()):

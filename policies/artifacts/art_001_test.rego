@@ -2,13 +2,15 @@ package gatecheck.controls.art_001_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.art_001
 
 digest := concat("", ["sha256:", concat("", [x | some _ in numbers.range(1, 64); x := "a"])])
 
 release(artifacts) := {
 	"stage": "production",
-	"release": {"name": "payments", "version": "1.4.0", "artifacts": artifacts, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "1.4.0", "artifacts": [object.union(facts.empty.artifact, a) | some a in artifacts], "source": {"path": "evidence/r.json"}}),
 	"evidence": {},
 }
 

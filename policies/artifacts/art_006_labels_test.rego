@@ -2,6 +2,8 @@ package gatecheck.controls.art_006_labels_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.art_006
 
 # SARIF facts as the parser gives them when the log leaves optional fields out.
@@ -28,11 +30,11 @@ finding(overrides) := object.union(
 doc(runs, results) := {
 	"stage": "production",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {
+	"release": object.union(facts.empty.release, {
 		"name": "payments", "version": "1.4.0",
-		"artifacts": [{"name": "payments-api", "version": "1.4.0"}],
+		"artifacts": [object.union(facts.empty.artifact, {"name": "payments-api", "version": "1.4.0"})],
 		"source": {"path": "evidence/000-release.json"},
-	},
+	}),
 	"evidence": {"sast": [{
 		"sarif_version": "2.1.0", "runs": runs, "results": results,
 		"source": {"path": "evidence/semgrep.sarif", "name": "semgrep.sarif"},

@@ -2,6 +2,8 @@ package gatecheck.controls.art_006_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.art_006
 
 finding(overrides) := object.union(
@@ -36,11 +38,11 @@ sarif(runs, results) := {
 doc(stage, logs) := {
 	"stage": stage,
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {
+	"release": object.union(facts.empty.release, {
 		"name": "payments", "version": "1.4.0",
-		"artifacts": [{"name": "payments-api", "version": "1.4.0"}],
+		"artifacts": [object.union(facts.empty.artifact, {"name": "payments-api", "version": "1.4.0"})],
 		"source": {"path": "evidence/000-release.json"},
-	},
+	}),
 	"evidence": {"sast": logs},
 }
 
@@ -114,7 +116,7 @@ test_missing_sarif_is_a_violation if {
 }
 
 test_release_without_artifacts_or_sarif_is_not_applicable if {
-	no_artifacts := object.union(doc("production", []), {"release": {"name": "payments", "version": "1.4.0", "artifacts": [], "source": {"path": "r"}}})
+	no_artifacts := object.union(doc("production", []), {"release": {"artifacts": []}})
 	count(art_006.deny) == 0 with input as no_artifacts
 	count(art_006.not_applicable) == 1 with input as no_artifacts
 }

@@ -2,6 +2,8 @@ package gatecheck.controls.art_007_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.art_007
 
 hex := concat("", [x | some _ in numbers.range(1, 64); x := "a"])
@@ -60,11 +62,11 @@ release_input(stage, artifacts, repository, items) := {
 	"stage": stage,
 	"effective_time": "2026-01-31T12:00:00Z",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
-	"release": {
-		"name": "payments", "version": "1.4.0", "artifacts": artifacts,
+	"release": object.union(facts.empty.release, {
+		"name": "payments", "version": "1.4.0", "artifacts": [object.union(facts.empty.artifact, a) | some a in artifacts],
 		"source_repository": repository,
 		"source": {"path": "evidence/release.json"},
-	},
+	}),
 	"evidence": {"provenance": items},
 }
 

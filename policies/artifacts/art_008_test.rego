@@ -2,15 +2,17 @@ package gatecheck.controls.art_008_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.art_008
 
 release(names) := {
 	"stage": "production",
-	"release": {
+	"release": object.union(facts.empty.release, {
 		"name": "payments", "version": "1.4.0",
-		"artifacts": [{"name": n} | some n in names],
+		"artifacts": [object.union(facts.empty.artifact, {"name": n}) | some n in names],
 		"source": {"path": "evidence/r.json"},
-	},
+	}),
 	"evidence": {},
 }
 

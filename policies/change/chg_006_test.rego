@@ -2,6 +2,8 @@ package gatecheck.controls.chg_006_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.chg_006
 
 now_ns := 1795773600000000000
@@ -33,7 +35,7 @@ run(release, logs) := {
 	"evidence": {"pipeline_audit_log": logs},
 }
 
-release := {"name": "payments-api", "version": "1.4.0", "change_id": "CHG1", "source": {"path": "evidence/r.json"}}
+release := object.union(facts.empty.release, {"name": "payments-api", "version": "1.4.0", "change_id": "CHG1", "source": {"path": "evidence/r.json"}})
 
 test_deployment_naming_the_change_passes if {
 	count(chg_006.deny) == 0 with input as run(release, [audit_log({})])
@@ -89,6 +91,6 @@ test_deployment_dated_after_the_effective_time_does_not_count if {
 }
 
 test_release_without_change_id_fails if {
-	some r in chg_006.deny with input as run(object.remove(release, ["change_id"]), [audit_log({})])
+	some r in chg_006.deny with input as run(object.union(release, {"change_id": null}), [audit_log({})])
 	contains(r.msg, "names no change id")
 }

@@ -5,6 +5,7 @@
 #   by the release, change and environment control tests.
 package gatecheck.governance.fixtures
 
+import data.gatecheck.test_facts as facts
 import rego.v1
 
 effective_time := "2026-03-04T10:30:00Z" # a Wednesday
@@ -19,17 +20,17 @@ source(name) := {
 
 unsigned := {"signed": false, "verified": false, "signer": null, "verification_error": null}
 
-artifact(name) := {
+artifact(name) := object.union(facts.empty.artifact, {
 	"name": name,
 	"version": "2.4.0",
 	"digest": "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945",
 	"ci_id": sprintf("ci-%s", [name]),
 	"regulated": [],
 	"audit_logging": null,
-}
+})
 
 release(overrides) := object.union(
-	{
+	object.union(facts.empty.release, {
 		"name": "payments-api",
 		"version": "2.4.0",
 		"class": "standard",
@@ -50,13 +51,13 @@ release(overrides) := object.union(
 		},
 		"data_migration": false,
 		"source": source("release.yaml"),
-	},
+	}),
 	overrides,
 )
 
 change_record(overrides) := object.union(
 	object.union(
-		{
+		object.union(facts.empty.change_record, {
 			"id": "CHG100",
 			"title": "Payments API 2.4",
 			"release": {"name": "payments-api", "version": "2.4.0"},
@@ -72,7 +73,7 @@ change_record(overrides) := object.union(
 			"attributes": {},
 			"pointer": "",
 			"source": source("change.yaml"),
-		},
+		}),
 		unsigned,
 	),
 	overrides,
@@ -80,7 +81,7 @@ change_record(overrides) := object.union(
 
 approval(approver, roles, overrides) := object.union(
 	object.union(
-		{
+		object.union(facts.empty.approval, {
 			"approver": approver,
 			"roles": roles,
 			"person": approver,
@@ -94,7 +95,7 @@ approval(approver, roles, overrides) := object.union(
 			"comment": null,
 			"pointer": "/approvals/0",
 			"source": source("approvals.yaml"),
-		},
+		}),
 		unsigned,
 	),
 	overrides,

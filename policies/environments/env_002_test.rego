@@ -2,23 +2,25 @@ package gatecheck.controls.env_002_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.env_002
 
-snapshot(env, parity, captured) := {
+snapshot(env, parity, captured) := object.union(facts.empty.environment_snapshot, {
 	"environment": env,
 	"kind": "permanent",
 	"parity": parity,
 	"captured_at": captured,
 	"pointer": "",
 	"source": {"path": sprintf("evidence/%s.json", [env])},
-}
+})
 
 same := {"runtime": "python-3.11.9", "base_image": "sha256:1111", "iac_modules": {"network": "v1.4.0", "db": "v2.0.1"}}
 
 run(snapshots) := {
 	"stage": "production",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "2.4.0", "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "2.4.0", "source": {"path": "evidence/r.json"}}),
 	"evidence": {"environment_snapshot": snapshots},
 }
 

@@ -2,12 +2,14 @@ package gatecheck.controls.env_003_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.env_003
 
 commit := "4f1c2e9a0b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e"
 
 snapshot(overrides) := object.union(
-	{
+	object.union(facts.empty.environment_snapshot, {
 		"environment": "production",
 		"kind": "permanent",
 		"parity": {},
@@ -16,14 +18,14 @@ snapshot(overrides) := object.union(
 		"captured_at": "2026-03-01T08:00:00Z",
 		"pointer": "",
 		"source": {"path": "evidence/env.json"},
-	},
+	}),
 	overrides,
 )
 
 run(snapshots, stage, deployment) := {
 	"stage": stage,
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "2.4.0", "deployment": deployment, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "2.4.0", "deployment": deployment, "source": {"path": "evidence/r.json"}}),
 	"evidence": {"environment_snapshot": snapshots},
 }
 
@@ -33,7 +35,7 @@ test_pinned_environment_without_drift_passes if {
 
 test_target_environment_comes_from_deployment if {
 	snap := snapshot({"environment": "prod-eu"})
-	count(env_003.deny) == 0 with input as run([snap], "production", {"environment": "prod-eu"})
+	count(env_003.deny) == 0 with input as run([snap], "production", object.union(facts.empty.deployment, {"environment": "prod-eu"}))
 	some r in env_003.deny with input as run([snap], "production", null)
 	contains(r.msg, "target environment production")
 }

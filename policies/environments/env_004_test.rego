@@ -2,10 +2,12 @@ package gatecheck.controls.env_004_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.env_004
 
 snapshot(overrides) := object.union(
-	{
+	object.union(facts.empty.environment_snapshot, {
 		"environment": "pr-1234",
 		"kind": "ephemeral",
 		"ttl_hours": 24,
@@ -13,14 +15,14 @@ snapshot(overrides) := object.union(
 		"captured_at": "2026-03-01T10:00:00Z",
 		"pointer": "",
 		"source": {"path": "evidence/env.json"},
-	},
+	}),
 	overrides,
 )
 
 run(snapshots) := {
 	"stage": "dev",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "2.4.0", "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "2.4.0", "source": {"path": "evidence/r.json"}}),
 	"evidence": {"environment_snapshot": snapshots},
 }
 

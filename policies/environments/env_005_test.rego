@@ -2,26 +2,28 @@ package gatecheck.controls.env_005_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.env_005
 
 check(expected, observed) := {"from": "dmz", "to": "db", "port": 5432, "protocol": "tcp", "expected": expected, "observed": observed}
 
 seg(overrides) := object.union(
-	{
+	object.union(facts.empty.segmentation_test, {
 		"environment": "production",
 		"performed_at": "2026-02-20T09:00:00Z",
 		"result": "passed",
 		"checks": [check("deny", "deny"), check("allow", "allow")],
 		"pointer": "",
 		"source": {"path": "evidence/seg.json"},
-	},
+	}),
 	overrides,
 )
 
 run(tests) := {
 	"stage": "production",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "2.4.0", "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "2.4.0", "source": {"path": "evidence/r.json"}}),
 	"evidence": {"segmentation_test": tests},
 }
 

@@ -54,7 +54,9 @@ for_this_release(item) if {
 	ref.version == release.version
 }
 
-ns(timestamp) := time.parse_rfc3339_ns(timestamp)
+# Undefined for a time not given: null is what the parsers write for an absent field, and a
+# comparison with it must fail like one with a missing key, not raise a type error.
+ns(timestamp) := time.parse_rfc3339_ns(timestamp) if is_string(timestamp)
 
 # Items whose `key` time is the latest among items (those without the time are ignored).
 newest(items, key) := [item |

@@ -32,3 +32,8 @@ test_field_ref_cites_the_payload_of_a_signed_record if {
 	lc.field_ref({"pointer": "/predicate", "source": {"path": "e.json"}}, "/result") == {"path": "e.json", "pointer": "/predicate/result"}
 	lc.field_ref({"pointer": "/payload", "source": {"path": "e.json"}}, "/result") == {"path": "e.json", "pointer": "/payload"}
 }
+
+test_a_time_not_given_has_no_instant if {
+	lc.ns("2026-03-01T00:00:00Z") == 1772323200000000000
+	not lc.ns(null)
+}

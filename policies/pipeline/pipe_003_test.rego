@@ -2,17 +2,19 @@ package gatecheck.controls.pipe_003_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.pipe_003
 
 run(health, monitors) := {
 	"stage": "production",
-	"release": {
+	"release": object.union(facts.empty.release, {
 		"name": "payments",
 		"version": "2.4.0",
 		"health_checks": health,
 		"monitors": monitors,
 		"source": {"path": "evidence/r.json"},
-	},
+	}),
 	"evidence": {},
 }
 

@@ -2,16 +2,18 @@ package gatecheck.controls.pipe_005_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.pipe_005
 
 # 2026-11-27T10:00:00Z
 now_ns := 1795773600000000000
 
-release := {
+release := object.union(facts.empty.release, {
 	"name": "payments-api", "version": "1.4.0",
-	"deployment": {"environment": "production"},
+	"deployment": object.union(facts.empty.deployment, {"environment": "production"}),
 	"source": {"path": "evidence/r.json"},
-}
+})
 
 audit_log := {
 	"run_id": "9412",
@@ -22,14 +24,14 @@ audit_log := {
 }
 
 lock(overrides) := object.union(
-	{
+	object.union(facts.empty.deployment_lock, {
 		"environment": "production",
 		"holder": {"run_id": "9412", "pipeline": "release.yml", "release": {"name": "payments-api", "version": "1.4.0"}},
 		"acquired_at": "2026-11-27T07:40:00Z",
 		"expires_at": "2026-11-27T12:00:00Z",
 		"pointer": "/locks/0",
 		"source": {"path": "evidence/locks.json"},
-	},
+	}),
 	overrides,
 )
 
@@ -52,7 +54,7 @@ test_earlier_lock_released_before_ours_passes if {
 }
 
 test_open_ended_lock_is_held if {
-	count(pipe_005.deny) == 0 with input as run([object.remove(lock({}), ["expires_at"])], [audit_log])
+	count(pipe_005.deny) == 0 with input as run([object.union(lock({}), {"expires_at": null})], [audit_log])
 }
 
 test_no_lock_fails if {
@@ -77,7 +79,7 @@ test_lock_acquired_after_the_effective_time_fails if {
 }
 
 test_lock_without_acquired_at_fails if {
-	count(pipe_005.deny) == 1 with input as run([object.remove(lock({}), ["acquired_at"])], [audit_log])
+	count(pipe_005.deny) == 1 with input as run([object.union(lock({}), {"acquired_at": null})], [audit_log])
 }
 
 test_lock_of_another_run_fails if {
@@ -85,7 +87,7 @@ test_lock_of_another_run_fails if {
 }
 
 test_lock_without_holder_fails if {
-	count(pipe_005.deny) == 1 with input as run([object.remove(lock({}), ["holder"])], [audit_log])
+	count(pipe_005.deny) == 1 with input as run([object.union(lock({}), {"holder": null})], [audit_log])
 }
 
 test_lock_of_this_run_for_another_release_fails if {
@@ -104,18 +106,18 @@ test_overlapping_lock_of_another_run_fails if {
 }
 
 test_open_ended_lock_of_another_run_overlaps if {
-	overlapping := object.remove(other({"acquired_at": "2026-11-20T09:00:00Z"}), ["expires_at"])
+	overlapping := object.union(other({"acquired_at": "2026-11-20T09:00:00Z"}), {"expires_at": null})
 	count(pipe_005.deny) == 1 with input as run([lock({}), overlapping], [audit_log])
 }
 
 test_other_lock_without_acquired_at_fails if {
-	unknown := object.remove(other({}), ["acquired_at"])
+	unknown := object.union(other({}), {"acquired_at": null})
 	some r in pipe_005.deny with input as run([lock({}), unknown], [audit_log])
 	contains(r.msg, "has no acquired_at")
 }
 
 test_target_environment_from_the_stage_when_the_manifest_names_none if {
-	bare := object.remove(release, ["deployment"])
+	bare := object.union(release, {"deployment": null})
 	count(pipe_005.deny) == 0 with input as object.union(object.remove(run([lock({})], [audit_log]), ["release"]), {"release": bare})
 	count(pipe_005.deny) == 1 with input as object.union(object.remove(run([lock({})], [audit_log]), ["release"]), {"release": bare, "stage": "staging"})
 }

@@ -2,11 +2,13 @@ package gatecheck.controls.rel_001_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.rel_001
 
 release(class) := {
 	"stage": "production",
-	"release": {"name": "payments", "version": "1.0.0", "class": class, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "1.0.0", "class": class, "source": {"path": "evidence/r.json"}}),
 	"evidence": {},
 }
 
@@ -15,7 +17,7 @@ test_classified_release_passes if {
 }
 
 test_missing_class_fails if {
-	some r in rel_001.deny with input as {"stage": "production", "release": {"name": "x", "version": "1", "class": null, "source": {"path": "evidence/r.json"}}}
+	some r in rel_001.deny with input as {"stage": "production", "release": object.union(facts.empty.release, {"name": "x", "version": "1", "class": null, "source": {"path": "evidence/r.json"}})}
 	r.control == "GC-REL-001"
 	contains(r.msg, "does not state a release class")
 }

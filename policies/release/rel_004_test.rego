@@ -22,10 +22,11 @@ test_missing_rollback_criteria_fail if {
 }
 
 test_absent_rollback_section_fails if {
-	messages(object.remove(f.release({}), {"rollback"})) == {"the release manifest defines no rollback criteria"}
+	messages(f.release({"rollback": null})) == {"the release manifest defines no rollback criteria"}
 
 	# f.release merges overrides into its defaults, so replace the section outright.
-	without_rate := object.union(object.remove(f.release({}), {"rollback"}), {"rollback": {"latency_p95_ms": 450}})
+	only_latency := object.union(facts.empty.rollback_criteria, {"latency_p95_ms": 450})
+	without_rate := object.union(object.remove(f.release({}), {"rollback"}), {"rollback": only_latency})
 	messages(without_rate) == {"the rollback criteria set no error-rate threshold (rollback.error_rate)"}
 }
 

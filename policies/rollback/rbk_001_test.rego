@@ -2,24 +2,30 @@ package gatecheck.controls.rbk_001_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.rbk_001
 
 runbook(overrides) := object.union(
-	{
+	object.union(facts.empty.runbook, {
 		"title": "Payments canary rollback",
 		"deployment_type": "canary",
 		"environment": "production",
 		"reviewed_at": "2026-01-10T09:00:00Z",
 		"pointer": "",
 		"source": {"path": "evidence/runbook.json", "name": "runbook.json"},
-	},
+	}),
 	overrides,
 )
 
 run(strategy, runbooks) := {
 	"stage": "production",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "2.4.0", "deployment": {"strategy": strategy}, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {
+		"name": "payments", "version": "2.4.0",
+		"deployment": object.union(facts.empty.deployment, {"strategy": strategy}),
+		"source": {"path": "evidence/r.json"},
+	}),
 	"evidence": {"runbook": runbooks},
 }
 

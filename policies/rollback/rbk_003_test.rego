@@ -2,10 +2,12 @@ package gatecheck.controls.rbk_003_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.rbk_003
 
 rehearsal(overrides) := object.union(
-	{
+	object.union(facts.empty.rollback_test, {
 		"release": {"name": "payments", "version": "3.0.0"},
 		"environment": "staging",
 		"performed_at": "2026-02-26T14:00:00Z",
@@ -14,13 +16,13 @@ rehearsal(overrides) := object.union(
 		"to_version": "2.9.4",
 		"pointer": "",
 		"source": {"path": "evidence/rollback.json"},
-	},
+	}),
 	overrides,
 )
 
 run(class, tests) := {
 	"stage": "production",
-	"release": {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}}),
 	"evidence": {"rollback_test": tests},
 }
 

@@ -2,23 +2,30 @@ package gatecheck.controls.rbk_004_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.rbk_004
 
 run(snapshots, records) := {
 	"stage": "production",
-	"release": {"name": "payments", "version": "2.4.0", "snapshots": snapshots, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "2.4.0", "snapshots": with_fields(snapshots), "source": {"path": "evidence/r.json"}}),
 	"evidence": {"state_snapshot": records},
 }
 
+# The manifest's snapshots section with the fields the parser writes for it.
+with_fields(snapshots) := object.union(facts.empty.snapshots, snapshots) if is_object(snapshots)
+
+with_fields(null) := null
+
 record(overrides) := object.union(
-	{
+	object.union(facts.empty.state_snapshot, {
 		"release": {"name": "payments", "version": "2.4.0"},
 		"config_snapshot_id": "cfg-2026-03-01-1130",
 		"data_snapshot_id": "rds:payments-2026-03-01-1130",
 		"taken_at": "2026-03-01T11:30:00Z",
 		"pointer": "",
 		"source": {"path": "evidence/snap.json"},
-	},
+	}),
 	overrides,
 )
 

@@ -2,33 +2,39 @@ package gatecheck.controls.rbk_005_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.rbk_005
 
 # 2026-11-27T10:00:00Z
 now_ns := 1795773600000000000
 
-release := {"name": "payments-api", "version": "1.4.0", "service": {"name": "payments"}, "source": {"path": "evidence/r.json"}}
+release := object.union(facts.empty.release, {
+	"name": "payments-api", "version": "1.4.0",
+	"service": object.union(facts.empty.service, {"name": "payments"}),
+	"source": {"path": "evidence/r.json"},
+})
 
 rollback(overrides) := object.union(
-	{
+	object.union(facts.empty.rollback, {
 		"version": "1.3.1",
 		"environment": "production",
 		"rolled_back_at": "2026-10-14T08:12:00Z",
 		"reason": "p95 latency above criterion",
 		"incident_notification": {"reference": "INC-20431", "notified_at": "2026-10-14T08:20:00Z"},
 		"root_cause": {"reference": "https://wiki.example.org/rca/INC-20431", "completed_at": "2026-10-17T15:00:00Z", "changed": ["GC-TST-003"]},
-	},
+	}),
 	overrides,
 )
 
 history(rollbacks, overrides) := object.union(
-	{
+	object.union(facts.empty.rollback_history, {
 		"service": "payments",
 		"period": {"start": "2026-08-01T00:00:00Z", "end": "2026-11-27T06:00:00Z"},
 		"rollbacks": rollbacks,
 		"pointer": "",
 		"source": {"path": "evidence/rollbacks.json"},
-	},
+	}),
 	overrides,
 )
 
@@ -53,7 +59,7 @@ test_old_rollback_outside_the_lookback_is_not_judged if {
 }
 
 test_rca_not_yet_due_passes if {
-	fresh := object.remove(rollback({"rolled_back_at": "2026-11-25T08:00:00Z"}), ["root_cause"])
+	fresh := object.union(rollback({"rolled_back_at": "2026-11-25T08:00:00Z"}), {"root_cause": null})
 	count(rbk_005.deny) == 0 with input as run([history([fresh], {})])
 }
 
@@ -79,11 +85,11 @@ test_history_ending_after_the_effective_time_fails if {
 }
 
 test_history_without_period_fails if {
-	count(rbk_005.deny) == 1 with input as run([object.remove(history([], {}), ["period"])])
+	count(rbk_005.deny) == 1 with input as run([object.union(history([], {}), {"period": null})])
 }
 
 test_rollback_without_notification_fails if {
-	some r in rbk_005.deny with input as run([history([object.remove(rollback({}), ["incident_notification"])], {})])
+	some r in rbk_005.deny with input as run([history([object.union(rollback({}), {"incident_notification": null})], {})])
 	contains(r.msg, "the rollback of 1.3.1 of service payments: it has no incident notification reference")
 	r.evidence[0].pointer == "/rollbacks/0"
 }
@@ -93,13 +99,13 @@ test_notification_without_reference_fails if {
 }
 
 test_rollback_without_root_cause_past_due_fails if {
-	some r in rbk_005.deny with input as run([history([object.remove(rollback({}), ["root_cause"])], {})])
+	some r in rbk_005.deny with input as run([history([object.union(rollback({}), {"root_cause": null})], {})])
 	contains(r.msg, "no completed root-cause record, due within 5 days (by 2026-10-19T08:12:00Z)")
 }
 
 test_root_cause_without_completion_time_fails if {
-	rca := {"reference": "https://wiki.example.org/rca/INC-20431", "changed": ["GC-TST-003"]}
-	count(rbk_005.deny) == 1 with input as run([history([object.union(object.remove(rollback({}), ["root_cause"]), {"root_cause": rca})], {})])
+	rca := object.union(facts.empty.root_cause, {"reference": "https://wiki.example.org/rca/INC-20431", "changed": ["GC-TST-003"]})
+	count(rbk_005.deny) == 1 with input as run([history([object.union(object.union(rollback({}), {"root_cause": null}), {"root_cause": rca})], {})])
 }
 
 test_late_root_cause_fails if {
@@ -108,13 +114,13 @@ test_late_root_cause_fails if {
 }
 
 test_root_cause_naming_no_change_fails if {
-	rca := {"reference": "https://wiki.example.org/rca/INC-20431", "completed_at": "2026-10-17T15:00:00Z"}
-	some r in rbk_005.deny with input as run([history([object.union(object.remove(rollback({}), ["root_cause"]), {"root_cause": rca})], {})])
+	rca := object.union(facts.empty.root_cause, {"reference": "https://wiki.example.org/rca/INC-20431", "completed_at": "2026-10-17T15:00:00Z"})
+	some r in rbk_005.deny with input as run([history([object.union(object.union(rollback({}), {"root_cause": null}), {"root_cause": rca})], {})])
 	contains(r.msg, "names no checklist or control")
 }
 
 test_rollback_without_time_fails if {
-	some r in rbk_005.deny with input as run([history([object.remove(rollback({}), ["rolled_back_at"])], {})])
+	some r in rbk_005.deny with input as run([history([object.union(rollback({}), {"rolled_back_at": null})], {})])
 	contains(r.msg, "gives no rolled_back_at time")
 }
 

@@ -2,6 +2,8 @@ package gatecheck.controls.tst_001_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.tst_001
 
 api := {"name": "payments-api", "version": "1.4.0", "digest": "sha256:aa"}
@@ -48,10 +50,10 @@ release_input(stage, artifacts, results) := {
 	"stage": stage,
 	"effective_time": "2026-01-31T12:00:00Z",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
-	"release": {
-		"name": "payments", "version": "1.4.0", "artifacts": artifacts,
+	"release": object.union(facts.empty.release, {
+		"name": "payments", "version": "1.4.0", "artifacts": [object.union(facts.empty.artifact, a) | some a in artifacts],
 		"source": {"path": "evidence/release.json"},
-	},
+	}),
 	"evidence": {"test_results": results},
 }
 

@@ -2,10 +2,12 @@ package gatecheck.controls.tst_003_refs_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.tst_003
 
 # A k6 summary as the parser gives it: no pointer for a metric k6 did not export.
-k6(role, p95, rate, p95_pointer) := {
+k6(role, p95, rate, p95_pointer) := object.union(facts.empty.performance_summary, {
 	"role": role,
 	"latency_p95_ms": p95,
 	"latency_p99_ms": null,
@@ -15,11 +17,11 @@ k6(role, p95, rate, p95_pointer) := {
 	"pointers": {"latency_p95_ms": p95_pointer, "latency_p99_ms": null, "error_rate": "/metrics/http_req_failed/value"},
 	"pointer": "/metrics",
 	"source": {"path": sprintf("evidence/k6-%s.json", [role]), "name": sprintf("k6-%s.json", [role])},
-}
+})
 
 run(summaries) := {
 	"stage": "production",
-	"release": {"name": "payments", "version": "2.4.0", "class": "major", "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "2.4.0", "class": "major", "source": {"path": "evidence/r.json"}}),
 	"evidence": {"performance_summary": summaries},
 }
 

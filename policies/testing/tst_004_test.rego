@@ -2,29 +2,38 @@ package gatecheck.controls.tst_004_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.tst_004
 
-pentest(overrides) := object.union(
-	{
-		"scope": {"environment": "staging", "targets": ["https://staging.payments.example.org"]},
-		"performed_at": "2026-02-10T17:00:00Z",
-		"findings": [
-			{"id": "PT-1", "title": "Verbose errors", "severity": "low", "status": "open"},
-			{"id": "PT-2", "title": "IDOR on /accounts", "severity": "high", "status": "fixed"},
-		],
-		"reviewer": "sec-lead@example.org",
-		"reviewed_at": "2026-02-12T09:00:00Z",
-		"pointer": "",
-		"source": {"path": "evidence/pentest.json"},
-	},
-	overrides,
-)
+# A pentest summary, each finding with the fields the parser writes for it.
+pentest(overrides) := object.union(given, {"findings": with_fields(given.findings)}) if {
+	given := object.union(
+		object.union(facts.empty.pentest_summary, {
+			"scope": {"environment": "staging", "targets": ["https://staging.payments.example.org"]},
+			"performed_at": "2026-02-10T17:00:00Z",
+			"findings": [
+				{"id": "PT-1", "title": "Verbose errors", "severity": "low", "status": "open"},
+				{"id": "PT-2", "title": "IDOR on /accounts", "severity": "high", "status": "fixed"},
+			],
+			"reviewer": "sec-lead@example.org",
+			"reviewed_at": "2026-02-12T09:00:00Z",
+			"pointer": "",
+			"source": {"path": "evidence/pentest.json"},
+		}),
+		overrides,
+	)
+}
+
+with_fields(findings) := [object.union(facts.empty.pentest_finding, f) | some f in findings] if is_array(findings)
+
+with_fields(findings) := findings if not is_array(findings)
 
 run(class, pentests) := {
 	"stage": "production",
 	"effective_time": "2026-03-01T12:00:00Z",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}}),
 	"evidence": {"pentest_summary": pentests},
 }
 
@@ -115,7 +124,7 @@ test_standard_release_without_pentest_is_not_applicable if {
 }
 
 test_summary_without_findings_fails if {
-	some r in tst_004.deny with input as run("major", [object.remove(pentest({}), ["findings"])])
+	some r in tst_004.deny with input as run("major", [object.union(pentest({}), {"findings": null})])
 	contains(r.msg, "lists no findings, not even an empty list")
 }
 

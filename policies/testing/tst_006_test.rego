@@ -2,10 +2,12 @@ package gatecheck.controls.tst_006_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.tst_006
 
 approval(overrides) := object.union(
-	{
+	object.union(facts.empty.approval, {
 		"approver": "olivia@example.org",
 		"roles": ["product-owner"],
 		"person": "olivia@example.org",
@@ -15,14 +17,14 @@ approval(overrides) := object.union(
 		"release_version": "3.0.0",
 		"kind": "uat",
 		"source": {"path": "evidence/uat.json"},
-	},
+	}),
 	overrides,
 )
 
 run(class, approvals) := {
 	"stage": "production",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-03-01T12:00:00Z"),
-	"release": {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "3.0.0", "class": class, "source": {"path": "evidence/r.json"}}),
 	"evidence": {"approval": approvals},
 }
 

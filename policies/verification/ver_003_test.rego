@@ -2,25 +2,31 @@ package gatecheck.controls.ver_003_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.ver_003
 
 rule(kind, enabled) := {"name": sprintf("%s-rule", [kind]), "kind": kind, "enabled": enabled, "expression": null, "severity": "page", "notify": ["pagerduty:payments"]}
 
 config(overrides) := object.union(
-	{
+	object.union(facts.empty.monitoring_config, {
 		"service": "payments-api",
 		"environment": "production",
 		"rules": [rule("anomaly", true), rule("slo", true)],
 		"first_hour_coverage": true,
 		"pointer": "",
 		"source": {"path": "evidence/monitoring.yaml"},
-	},
+	}),
 	overrides,
 )
 
 run(configs) := {
 	"stage": "post-deploy",
-	"release": {"name": "payments", "version": "2.4.0", "service": {"name": "payments-api"}, "source": {"path": "evidence/r.json"}},
+	"release": object.union(facts.empty.release, {
+		"name": "payments", "version": "2.4.0",
+		"service": object.union(facts.empty.service, {"name": "payments-api"}),
+		"source": {"path": "evidence/r.json"},
+	}),
 	"evidence": {"monitoring_config": configs},
 }
 

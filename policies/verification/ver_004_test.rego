@@ -2,15 +2,21 @@ package gatecheck.controls.ver_004_test
 
 import rego.v1
 
+import data.gatecheck.test_facts as facts
+
 import data.gatecheck.controls.ver_004
 
 # 2026-11-29T10:00:00Z: 48 hours after the deployment
 now_ns := 1795946400000000000
 
-release := {"name": "payments-api", "version": "1.4.0", "deployment": {"environment": "production"}, "source": {"path": "evidence/r.json"}}
+release := object.union(facts.empty.release, {
+	"name": "payments-api", "version": "1.4.0",
+	"deployment": object.union(facts.empty.deployment, {"environment": "production"}),
+	"source": {"path": "evidence/r.json"},
+})
 
 review(overrides) := object.union(
-	{
+	object.union(facts.empty.stabilization_review, {
 		"release": {"name": "payments-api", "version": "1.4.0"},
 		"service": "payments",
 		"environment": "production",
@@ -18,10 +24,10 @@ review(overrides) := object.union(
 		"reviewed_at": "2026-11-28T11:00:00Z",
 		"reviewer": "s.nakamura@example.org",
 		"reviewed": ["dashboards", "support-tickets", "error-logs"],
-		"retrospective": {"scheduled_at": "2026-12-01T14:00:00Z"},
+		"retrospective": object.union(facts.empty.retrospective, {"scheduled_at": "2026-12-01T14:00:00Z"}),
 		"pointer": "",
 		"source": {"path": "evidence/review.json"},
-	},
+	}),
 	overrides,
 )
 
@@ -72,7 +78,7 @@ test_review_of_another_release_does_not_count if {
 }
 
 test_review_naming_no_release_does_not_count if {
-	count(ver_004.deny) == 1 with input as run([object.remove(review({}), ["release"])], [], now_ns)
+	count(ver_004.deny) == 1 with input as run([object.union(review({}), {"release": null})], [], now_ns)
 }
 
 test_missing_item_fails if {
@@ -81,16 +87,16 @@ test_missing_item_fails if {
 }
 
 test_missing_reviewed_list_fails if {
-	count(ver_004.deny) == 1 with input as run([object.remove(review({}), ["reviewed"])], [], now_ns)
+	count(ver_004.deny) == 1 with input as run([object.union(review({}), {"reviewed": []})], [], now_ns)
 }
 
 test_missing_retrospective_fails if {
-	some r in ver_004.deny with input as run([object.remove(review({}), ["retrospective"])], [], now_ns)
+	some r in ver_004.deny with input as run([object.union(review({}), {"retrospective": null})], [], now_ns)
 	contains(r.msg, "schedules no retrospective")
 }
 
 test_retrospective_without_time_fails if {
-	count(ver_004.deny) == 1 with input as run([object.union(object.remove(review({}), ["retrospective"]), {"retrospective": {"reference": "notes"}})], [], now_ns)
+	count(ver_004.deny) == 1 with input as run([object.union(object.union(review({}), {"retrospective": null}), {"retrospective": object.union(facts.empty.retrospective, {"reference": "notes"})})], [], now_ns)
 }
 
 test_premature_review_fails if {
@@ -99,12 +105,12 @@ test_premature_review_fails if {
 }
 
 test_review_without_reviewed_at_fails if {
-	some r in ver_004.deny with input as run([object.remove(review({}), ["reviewed_at"])], [], now_ns)
+	some r in ver_004.deny with input as run([object.union(review({}), {"reviewed_at": null})], [], now_ns)
 	contains(r.msg, "gives no reviewed_at time")
 }
 
 test_review_without_deployed_at_fails if {
-	some r in ver_004.deny with input as run([object.remove(review({}), ["deployed_at"])], [deploy_log("2026-11-27T10:30:00Z")], now_ns)
+	some r in ver_004.deny with input as run([object.union(review({}), {"deployed_at": null})], [deploy_log("2026-11-27T10:30:00Z")], now_ns)
 	contains(r.msg, "gives no deployed_at time")
 }
 
@@ -116,7 +122,7 @@ test_review_dated_after_the_effective_time_fails if {
 test_review_without_deployed_at_does_not_borrow_the_pipeline_time if {
 	# 2026-11-27T12:00:00Z: inside the period by the pipeline's deployment event
 	at := 1795780800000000000
-	review_only := object.remove(review({"reviewed_at": "2026-11-27T11:30:00Z"}), ["deployed_at"])
+	review_only := object.union(review({"reviewed_at": "2026-11-27T11:30:00Z"}), {"deployed_at": null})
 	count(ver_004.not_applicable) == 0 with input as run([review_only], [deploy_log("2026-11-27T10:30:00Z")], at)
 	count(ver_004.deny) > 0 with input as run([review_only], [deploy_log("2026-11-27T10:30:00Z")], at)
 }
