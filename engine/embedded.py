@@ -71,11 +71,10 @@ def _worker_env() -> dict[str, str]:
 
 
 class _Worker:
-    """A worker process that already has the policies and is compiling them."""
+    """A worker process; once sent its request, it has the policies and compiles them."""
 
-    def __init__(self, request: dict[str, Any], timeout: float) -> None:
+    def __init__(self, request: dict[str, Any] | None, timeout: float) -> None:
         self.timeout = timeout
-        header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
         self.proc = subprocess.Popen(
             # -P: never import from the working directory (a source checkout's gatecheck/
             # folder would shadow the installed package).
@@ -85,6 +84,14 @@ class _Worker:
             stderr=subprocess.PIPE,
             env=_worker_env(),
         )
+        self._sender: threading.Thread | None = None
+        if request is not None:
+            self.send(request)
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Hand the worker its request (the header line): a spare started earlier has
+        loaded the binding meanwhile."""
+        header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
         # The header (the whole policy set) is larger than a pipe's 64 KiB buffer: written
         # from this thread, a worker that stalls before reading would block gatecheck past
         # any timeout. finish() waits for it within the deadline.
@@ -112,6 +119,7 @@ class _Worker:
         payload = json.dumps(input_doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
         deadline = time.monotonic() + self.timeout
         try:
+            assert self._sender is not None, "finish() before send()"
             self._sender.join(self.timeout)
             if self._sender.is_alive():
                 raise subprocess.TimeoutExpired("embedded_worker", self.timeout)
@@ -150,6 +158,25 @@ class EmbeddedEngine(Engine):
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout = timeout
+        self._spare: _Worker | None = None
+
+    def warm(self) -> None:
+        """Start a worker process now, before the policies are known: Python's and the Go
+        runtime's start-up then overlap the caller's config and policy loading. Failing to
+        start one is not an error here; the evaluation starts its own and reports why."""
+        if self._spare is not None:
+            return
+        try:
+            _binding_dir()
+            self._spare = _Worker(None, self.timeout)
+        except (EngineError, OSError):
+            self._spare = None
+
+    def close(self) -> None:
+        """Stop a spare worker no evaluation used."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.cancel()
 
     def info(self) -> EngineInfo:
         from importlib.metadata import version
@@ -159,6 +186,12 @@ class EmbeddedEngine(Engine):
 
     def _spawn(self, request: dict[str, Any]) -> _Worker:
         _binding_dir()
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.proc.poll() is None:
+            spare.send(request)
+            return spare
+        if spare is not None:
+            spare.cancel()
         return _Worker(request, self.timeout)
 
     def _run(self, request: dict[str, Any], input_doc: Any = None) -> Any:

@@ -111,8 +111,13 @@ def _coverage(engine: Any, tests: list[list[str]]) -> Any:
 def main() -> None:
     from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
 
-    request = json.loads(sys.stdin.buffer.readline())
+    # The binding loads before the request is read: a worker started early (EmbeddedEngine.warm)
+    # does this while gatecheck still loads the config and the policies.
     engine = OpaEngine()
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return  # closed without a request: the spare was not needed
+    request = json.loads(line)
     prints: list[str] = []
     engine.print_handler = lambda message, location: prints.append(f"{location}: {message}")
     try:

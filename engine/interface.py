@@ -74,6 +74,15 @@ class Engine(ABC):
         """Value of ``data.<path>`` for ``input_doc``; EngineError when OPA fails, times out,
         or the document is undefined."""
 
+    def warm(self) -> None:
+        """Prepare what can be prepared before the policies are known (the embedded engine
+        starts its worker process); never raises."""
+        return None
+
+    def close(self) -> None:
+        """Release what ``warm`` prepared and no evaluation used."""
+        return None
+
     def start(self, policies: PolicySet, path: str) -> Pending:
         """Begin an evaluation of ``data.<path>``; the input follows in ``finish``."""
         return Pending(lambda input_doc: self.evaluate(policies, input_doc, path), lambda: None)
