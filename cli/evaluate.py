@@ -142,7 +142,7 @@ def evaluate(
     # made after the config, as their errors come after a config error).
     early = make_engine_from(engine_opts) if engine_opts["engine_name"] == "embedded" else None
     if early is not None:
-        early.warm()
+        early.warm(policy_dirs)
         click.get_current_context().call_on_close(early.close)
     from gatecheck.engine.config import load_config
     from gatecheck.engine.evaluate import EvaluationRequest, load_policies

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from gatecheck.engine.interface import (
     Pending,
     RegoTestResult,
 )
-from gatecheck.engine.policy import PolicySet
+from gatecheck.engine.policy import PolicySet, likely_modules
 from gatecheck.errors import EngineError
 
 INSTALL_HINT = (
@@ -85,17 +86,35 @@ class _Worker:
             env=_worker_env(),
         )
         self._sender: threading.Thread | None = None
+        self._hint: threading.Thread | None = None
         if request is not None:
             self.send(request)
+
+    def hint(self, modules: list[list[str]]) -> None:
+        """Name the modules the request will most likely carry, so a spare parses them while
+        it waits. Only a head start: the request carries all its modules, and the worker
+        starts over when they differ."""
+        line = json.dumps({"mode": "modules", "modules": modules}, ensure_ascii=False)
+        self._hint = threading.Thread(
+            target=self._send, args=(line.encode("utf-8") + b"\n",), daemon=True
+        )
+        self._hint.start()
 
     def send(self, request: dict[str, Any]) -> None:
         """Hand the worker its request (the header line): a spare started earlier has
         loaded the binding meanwhile."""
         header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        hint = self._hint
+
+        def write() -> None:
+            if hint is not None:
+                hint.join()  # the hint line goes first, whole
+            self._send(header + b"\n")
+
         # The header (the whole policy set) is larger than a pipe's 64 KiB buffer: written
         # from this thread, a worker that stalls before reading would block gatecheck past
         # any timeout. finish() waits for it within the deadline.
-        self._sender = threading.Thread(target=self._send, args=(header + b"\n",), daemon=True)
+        self._sender = threading.Thread(target=write, daemon=True)
         self._sender.start()
 
     def _send(self, data: bytes) -> None:
@@ -160,10 +179,11 @@ class EmbeddedEngine(Engine):
         self.timeout = timeout
         self._spare: _Worker | None = None
 
-    def warm(self) -> None:
+    def warm(self, policy_dirs: Sequence[Path] = ()) -> None:
         """Start a worker process now, before the policies are known: Python's and the Go
-        runtime's start-up then overlap the caller's config and policy loading. Failing to
-        start one is not an error here; the evaluation starts its own and reports why."""
+        runtime's start-up, and the parsing of the Rego modules in ``policy_dirs`` and the
+        library, then overlap the caller's config and policy loading. Failing to start one
+        is not an error here; the evaluation starts its own and reports why."""
         if self._spare is not None:
             return
         try:
@@ -171,6 +191,10 @@ class EmbeddedEngine(Engine):
             self._spare = _Worker(None, self.timeout)
         except (EngineError, OSError):
             self._spare = None
+            return
+        modules = likely_modules(policy_dirs)
+        if modules is not None:
+            self._spare.hint([[m.path, m.text] for m in modules])
 
     def close(self) -> None:
         """Stop a spare worker no evaluation used."""

@@ -66,7 +66,7 @@ def evaluate(
     request: EvaluationRequest, engine: Engine, phases: Phases | None = None
 ) -> dict[str, Any]:
     """The report for ``request``; decision ``error`` (with ``error``) when anything fails."""
-    engine.warm()  # a worker process starts while the policies load (the embedded engine)
+    engine.warm(request.policy_dirs)  # the embedded engine's worker starts while they load
     try:
         return _evaluate(request, engine, phases)
     finally:

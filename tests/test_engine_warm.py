@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,8 @@ def test_an_evaluation_that_fails_before_opa_leaves_no_worker_behind(tmp_path: P
     spares: list[embedded._Worker] = []
 
     class Watched(EmbeddedEngine):
-        def warm(self) -> None:
-            super().warm()
+        def warm(self, policy_dirs: Sequence[Path] = ()) -> None:
+            super().warm(policy_dirs)
             assert self._spare is not None
             spares.append(self._spare)
 
@@ -137,3 +138,61 @@ def test_the_cli_stops_the_spare_when_the_config_is_refused(
     assert "nonsense_key" in result.output
     assert closed and closed[0] is not None, "no spare worker was started"
     assert closed[0].proc.poll() is not None, "the spare worker was left running"
+
+
+ORG_CONTROL = (
+    "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
+    'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
+    ' "stages": {"production": "fail"}}\n\n'
+    'deny contains {"msg": "org"} if {\n\ttrue\n}\n'
+)
+
+
+def _org(tmp_path: Path, text: str = ORG_CONTROL) -> Path:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "extra.rego").write_text(text)
+    return org
+
+
+def _ids(report: dict) -> set[str]:
+    return {c["id"] for c in report["controls"]}
+
+
+def test_a_hint_with_more_modules_than_the_request_leaves_none_behind(tmp_path: Path) -> None:
+    engine = EmbeddedEngine()
+    engine.warm([_org(tmp_path)])  # the spare parses the org module ahead
+    report = engine.evaluate(POLICIES, INPUT, REPORT_QUERY)
+    assert "ORG-1" not in _ids(report), "a module only the hint named was evaluated"
+    assert report == EmbeddedEngine().evaluate(POLICIES, INPUT, REPORT_QUERY)
+
+
+def test_a_hint_missing_a_module_of_the_request_still_evaluates_it(tmp_path: Path) -> None:
+    policies = load_policy_set([_org(tmp_path)])
+    engine = EmbeddedEngine()
+    engine.warm()
+    assert "ORG-1" in _ids(engine.evaluate(policies, INPUT, REPORT_QUERY))
+
+
+def test_a_hinted_module_that_does_not_parse_is_reported_by_the_evaluation(
+    tmp_path: Path,
+) -> None:
+    broken = _org(tmp_path, "package gatecheck.controls.broken\n\nallow if {\n")
+    policies = load_policy_set([broken])
+    with pytest.raises(EngineError) as cold:
+        EmbeddedEngine().evaluate(policies, INPUT, REPORT_QUERY)
+    engine = EmbeddedEngine()
+    engine.warm([broken])
+    with pytest.raises(EngineError) as warm:
+        engine.evaluate(policies, INPUT, REPORT_QUERY)
+    assert str(warm.value) == str(cold.value) and "org/extra.rego" in str(warm.value)
+    engine = EmbeddedEngine()
+    engine.warm([broken])  # the hint fails to parse; the request without it evaluates
+    assert "GC-ART-001" in _ids(engine.evaluate(POLICIES, INPUT, REPORT_QUERY))
+
+
+def test_a_hint_for_a_missing_directory_is_no_hint() -> None:
+    engine = EmbeddedEngine()
+    engine.warm([Path("/nonexistent/policies")])
+    assert engine._spare is not None and engine._spare._hint is None
+    assert "GC-ART-001" in _ids(engine.evaluate(POLICIES, INPUT, REPORT_QUERY))
