@@ -178,27 +178,35 @@ class EmbeddedEngine(Engine):
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout = timeout
         self._spare: _Worker | None = None
+        # One engine may serve evaluations on several threads: a spare goes to one of them.
+        self._spare_lock = threading.Lock()
 
     def warm(self, policy_dirs: Sequence[Path] = ()) -> None:
         """Start a worker process now, before the policies are known: Python's and the Go
         runtime's start-up, and the parsing of the Rego modules in ``policy_dirs`` and the
         library, then overlap the caller's config and policy loading. Failing to start one
         is not an error here; the evaluation starts its own and reports why."""
-        if self._spare is not None:
-            return
+        with self._spare_lock:
+            if self._spare is not None:
+                return
         try:
             _binding_dir()
-            self._spare = _Worker(None, self.timeout)
+            worker = _Worker(None, self.timeout)
         except (EngineError, OSError):
-            self._spare = None
             return
         modules = likely_modules(policy_dirs)
         if modules is not None:
-            self._spare.hint([[m.path, m.text] for m in modules])
+            worker.hint([[m.path, m.text] for m in modules])
+        with self._spare_lock:
+            if self._spare is None:
+                self._spare = worker
+                return
+        worker.cancel()  # another thread's spare is waiting already
 
     def close(self) -> None:
         """Stop a spare worker no evaluation used."""
-        spare, self._spare = self._spare, None
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
         if spare is not None:
             spare.cancel()
 
@@ -210,7 +218,8 @@ class EmbeddedEngine(Engine):
 
     def _spawn(self, request: dict[str, Any]) -> _Worker:
         _binding_dir()
-        spare, self._spare = self._spare, None
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
         if spare is not None and spare.proc.poll() is None:
             spare.send(request)
             return spare

@@ -196,3 +196,32 @@ def test_a_hint_for_a_missing_directory_is_no_hint() -> None:
     engine.warm([Path("/nonexistent/policies")])
     assert engine._spare is not None and engine._spare._hint is None
     assert "GC-ART-001" in _ids(engine.evaluate(POLICIES, INPUT, REPORT_QUERY))
+
+
+def test_one_engine_shared_by_threads_gives_each_evaluation_its_own_worker(
+    tmp_path: Path,
+) -> None:
+    """As the backend differential suite uses it: evaluations on several threads at once, each
+    warming and closing the same engine, with different policy sets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with_org = load_policy_set([_org(tmp_path)])
+    expected = {
+        "builtin": EmbeddedEngine().evaluate(POLICIES, INPUT, REPORT_QUERY),
+        "org": EmbeddedEngine().evaluate(with_org, INPUT, REPORT_QUERY),
+    }
+    engine = EmbeddedEngine()
+
+    def one(i: int) -> bool:
+        name, policies, dirs = (
+            ("org", with_org, [tmp_path / "org"]) if i % 2 else ("builtin", POLICIES, [])
+        )
+        engine.warm(dirs)
+        try:
+            return engine.evaluate(policies, INPUT, REPORT_QUERY) == expected[name]
+        finally:
+            engine.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(pool.map(one, range(8)))
+    assert engine._spare is None
