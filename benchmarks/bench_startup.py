@@ -63,11 +63,24 @@ def imported_optional() -> list[str]:
     return sorted(n for n in names if n.startswith(OPTIONAL))
 
 
+def compile_bytecode() -> None:
+    """Write gatecheck's bytecode cache even under PYTHONDONTWRITEBYTECODE=1: an installed
+    wheel ships it, and compiling every module anew costs a fresh process about 0.15 s."""
+    import compileall
+    import importlib
+
+    packages = ("gatecheck", "gatecheck.bundles", "gatecheck.cli", "gatecheck.engine")
+    for name in (*packages, "gatecheck.evidence"):
+        for folder in importlib.import_module(name).__path__:
+            compileall.compile_dir(folder, quiet=1)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=9)
     args = ap.parse_args()
-    run_once()  # warm the file cache and any bytecode cache
+    compile_bytecode()
+    run_once()  # warm the file cache
     walls, cpus = zip(*(run_once() for _ in range(args.runs)), strict=True)
     wall, cpu = statistics.median(walls), statistics.median(cpus)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")

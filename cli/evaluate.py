@@ -138,12 +138,17 @@ def evaluate(
     **engine_opts: object,
 ) -> None:
     """Evaluate a sealed evidence bundle (directory or .tar.gz) against the policies."""
+    # The embedded engine's worker process starts first, so its start-up overlaps the imports
+    # and the config and policy loading below (making that engine cannot fail; the others are
+    # made after the config, as their errors come after a config error).
+    early = make_engine_from(engine_opts) if engine_opts["engine_name"] == "embedded" else None
+    if early is not None:
+        early.warm(policy_dirs)
+        click.get_current_context().call_on_close(early.close)
     from gatecheck.engine.config import load_config
-    from gatecheck.engine.decision import DECISION_EXIT
     from gatecheck.engine.evaluate import EvaluationRequest, load_policies
     from gatecheck.engine.evaluate import evaluate as run
     from gatecheck.engine.formats import FORMATS, render
-    from gatecheck.engine.policy_docs import try_control_catalog
     from gatecheck.timeutil import parse_rfc3339
 
     if fmt not in FORMATS:
@@ -152,7 +157,7 @@ def evaluate(
     require_formats({fmt, *(f for f, _ in targets)})
     effective = parse_rfc3339(at, what="--at") if at else None
     config, config_dir = load_config(config_file)
-    engine = make_engine_from(engine_opts)
+    engine = early or make_engine_from(engine_opts)
     request = EvaluationRequest(
         bundle=bundle_path,
         stage=stage,
@@ -168,6 +173,9 @@ def evaluate(
         report_path, vsa_path, sign_key, sign_key_passphrase_env, sign_method, bool(ledger_url)
     )
     report = run(request, engine)
+    from gatecheck.engine.decision import DECISION_EXIT
+    from gatecheck.engine.policy_docs import try_control_catalog
+
     signed_files, report, recorded = _signed_outputs(
         report, report_path, vsa_path, signer, bool(ledger_url)
     )

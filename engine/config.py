@@ -7,15 +7,13 @@ evaluation; trust anchors (keys, Sigstore root) are used when evidence is verifi
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from gatecheck.engine.trust import ResolvedTrust, TrustPolicy, resolve
-from gatecheck.errors import ConfigError, EvidenceError
-from gatecheck.evidence import safe
+from gatecheck.errors import ConfigError
 
 STAGES = ("dev", "staging", "production", "post-deploy")
 SHIPPED_SIGSTORE_ROOTS = ("public-good", "staging")
@@ -185,24 +183,13 @@ class Config(BaseModel):
 
 def load_config(path: Path | None) -> tuple[Config, Path]:
     """The config at ``path`` (or an empty one) and the directory relative paths resolve from."""
+    from gatecheck.engine.settings import parse_config_file
+
     if path is None:
         return Config(), Path.cwd()
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"config {path} cannot be read ({exc.strerror or exc})") from None
-    try:
-        if path.suffix == ".toml":
-            value: Any = tomllib.loads(safe.decode_text(raw, name=str(path)))
-            value = (
-                value.get("tool", {}).get("gatecheck", value)
-                if path.name == "pyproject.toml"
-                else value
-            )
-        else:
-            value = safe.load_structured(raw, name=str(path))
-    except (EvidenceError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"config {path}: {exc}") from None
+    value = parse_config_file(path)  # parsed already when the run settings were read
+    if path.suffix == ".toml" and path.name == "pyproject.toml":
+        value = value.get("tool", {}).get("gatecheck", value)
     if not isinstance(value, dict):
         raise ConfigError(f"config {path} must be a mapping")
     value = {k: v for k, v in value.items() if k not in SETTINGS_KEYS}

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from gatecheck.engine.interface import (
     Pending,
     RegoTestResult,
 )
-from gatecheck.engine.policy import PolicySet
+from gatecheck.engine.policy import PolicySet, likely_modules
 from gatecheck.errors import EngineError
 
 INSTALL_HINT = (
@@ -71,11 +72,10 @@ def _worker_env() -> dict[str, str]:
 
 
 class _Worker:
-    """A worker process that already has the policies and is compiling them."""
+    """A worker process; once sent its request, it has the policies and compiles them."""
 
-    def __init__(self, request: dict[str, Any], timeout: float) -> None:
+    def __init__(self, request: dict[str, Any] | None, timeout: float) -> None:
         self.timeout = timeout
-        header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
         self.proc = subprocess.Popen(
             # -P: never import from the working directory (a source checkout's gatecheck/
             # folder would shadow the installed package).
@@ -85,10 +85,36 @@ class _Worker:
             stderr=subprocess.PIPE,
             env=_worker_env(),
         )
+        self._sender: threading.Thread | None = None
+        self._hint: threading.Thread | None = None
+        if request is not None:
+            self.send(request)
+
+    def hint(self, modules: list[list[str]]) -> None:
+        """Name the modules the request will most likely carry, so a spare parses them while
+        it waits. Only a head start: the request carries all its modules, and the worker
+        starts over when they differ."""
+        line = json.dumps({"mode": "modules", "modules": modules}, ensure_ascii=False)
+        self._hint = threading.Thread(
+            target=self._send, args=(line.encode("utf-8") + b"\n",), daemon=True
+        )
+        self._hint.start()
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Hand the worker its request (the header line): a spare started earlier has
+        loaded the binding meanwhile."""
+        header = json.dumps(request, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        hint = self._hint
+
+        def write() -> None:
+            if hint is not None:
+                hint.join()  # the hint line goes first, whole
+            self._send(header + b"\n")
+
         # The header (the whole policy set) is larger than a pipe's 64 KiB buffer: written
         # from this thread, a worker that stalls before reading would block gatecheck past
         # any timeout. finish() waits for it within the deadline.
-        self._sender = threading.Thread(target=self._send, args=(header + b"\n",), daemon=True)
+        self._sender = threading.Thread(target=write, daemon=True)
         self._sender.start()
 
     def _send(self, data: bytes) -> None:
@@ -112,6 +138,7 @@ class _Worker:
         payload = json.dumps(input_doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
         deadline = time.monotonic() + self.timeout
         try:
+            assert self._sender is not None, "finish() before send()"
             self._sender.join(self.timeout)
             if self._sender.is_alive():
                 raise subprocess.TimeoutExpired("embedded_worker", self.timeout)
@@ -150,6 +177,38 @@ class EmbeddedEngine(Engine):
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout = timeout
+        self._spare: _Worker | None = None
+        # One engine may serve evaluations on several threads: a spare goes to one of them.
+        self._spare_lock = threading.Lock()
+
+    def warm(self, policy_dirs: Sequence[Path] = ()) -> None:
+        """Start a worker process now, before the policies are known: Python's and the Go
+        runtime's start-up, and the parsing of the Rego modules in ``policy_dirs`` and the
+        library, then overlap the caller's config and policy loading. Failing to start one
+        is not an error here; the evaluation starts its own and reports why."""
+        with self._spare_lock:
+            if self._spare is not None:
+                return
+        try:
+            _binding_dir()
+            worker = _Worker(None, self.timeout)
+        except (EngineError, OSError):
+            return
+        modules = likely_modules(policy_dirs)
+        if modules is not None:
+            worker.hint([[m.path, m.text] for m in modules])
+        with self._spare_lock:
+            if self._spare is None:
+                self._spare = worker
+                return
+        worker.cancel()  # another thread's spare is waiting already
+
+    def close(self) -> None:
+        """Stop a spare worker no evaluation used."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.cancel()
 
     def info(self) -> EngineInfo:
         from importlib.metadata import version
@@ -159,6 +218,13 @@ class EmbeddedEngine(Engine):
 
     def _spawn(self, request: dict[str, Any]) -> _Worker:
         _binding_dir()
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare.proc.poll() is None:
+            spare.send(request)
+            return spare
+        if spare is not None:
+            spare.cancel()
         return _Worker(request, self.timeout)
 
     def _run(self, request: dict[str, Any], input_doc: Any = None) -> Any:

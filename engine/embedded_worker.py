@@ -108,16 +108,54 @@ def _coverage(engine: Any, tests: list[list[str]]) -> Any:
     return engine.last_coverage
 
 
-def main() -> None:
-    from opa_bindings import OpaEngine, OpaError, OpaUndefinedError
+def _new_engine(prints: list[str]) -> Any:
+    from opa_bindings import OpaEngine
 
-    request = json.loads(sys.stdin.buffer.readline())
     engine = OpaEngine()
-    prints: list[str] = []
     engine.print_handler = lambda message, location: prints.append(f"{location}: {message}")
+    return engine
+
+
+def _parse_ahead(engine: Any, modules: list[list[str]]) -> bool:
+    """Add (parse) the modules a hint names before the request arrives; False when one does
+    not parse (the request then adds them again and reports the error with its own)."""
+    from opa_bindings import OpaError
+
     try:
-        for path, source in request["modules"]:
+        for path, source in modules:
             engine.add_policy(path, source)
+    except OpaError:
+        return False
+    return True
+
+
+def main() -> None:
+    from opa_bindings import OpaError, OpaUndefinedError
+
+    # The binding loads before the request is read: a worker started early (EmbeddedEngine.warm)
+    # does this, and parses the hinted modules, while gatecheck still loads config and policies.
+    prints: list[str] = []
+    engine = _new_engine(prints)
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return  # closed without a request: the spare was not needed
+    request = json.loads(line)
+    hinted, parsed_ahead = None, False
+    if request.get("mode") == "modules":
+        parsed_ahead = True
+        if _parse_ahead(engine, request["modules"]):
+            hinted = request["modules"]
+        line = sys.stdin.buffer.readline()
+        if not line:
+            return
+        request = json.loads(line)
+    try:
+        if request["modules"] != hinted:  # no hint, or a wrong one: start from a clean engine
+            if parsed_ahead:
+                engine.close()
+                engine = _new_engine(prints)
+            for path, source in request["modules"]:
+                engine.add_policy(path, source)
         engine.add_data(request["data"])
         if request["mode"] == "eval":
             _warm_up(engine, request["path"], prints)

@@ -7,15 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gatecheck.engine.authenticity import REQUIRE_PARAM, Authenticator, stage_param
 from gatecheck.engine.config import Config
 from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.policy import PolicySet, load_policy_set
 from gatecheck.engine.weakening import Sources, Weakening
 from gatecheck.errors import ConfigError, GatecheckError
 from gatecheck.timeutil import format_rfc3339, now_utc
+
+if TYPE_CHECKING:
+    from gatecheck.engine.authenticity import Authenticator
 
 
 @dataclass
@@ -50,6 +52,8 @@ def load_policies(request: EvaluationRequest) -> PolicySet:
 def authenticator_for(
     request: EvaluationRequest, policies: PolicySet, effective: datetime
 ) -> Authenticator:
+    from gatecheck.engine.authenticity import REQUIRE_PARAM, Authenticator, stage_param
+
     required = stage_param(policies.data, request.stage, REQUIRE_PARAM, False)
     if not isinstance(required, bool):
         raise ConfigError(f"parameter {REQUIRE_PARAM} must be true or false, not {required!r}")
@@ -62,14 +66,19 @@ def evaluate(
     request: EvaluationRequest, engine: Engine, phases: Phases | None = None
 ) -> dict[str, Any]:
     """The report for ``request``; decision ``error`` (with ``error``) when anything fails."""
+    engine.warm(request.policy_dirs)  # the embedded engine's worker starts while they load
+    try:
+        return _evaluate(request, engine, phases)
+    finally:
+        engine.close()
+
+
+def _evaluate(request: EvaluationRequest, engine: Engine, phases: Phases | None) -> dict[str, Any]:
     import contextlib
     import time
 
-    from gatecheck.bundles.archive import OpenedBundle
-    from gatecheck.engine.decision import decide
-    from gatecheck.engine.inputdoc import build_input
     from gatecheck.engine.report import build_report
-    from gatecheck.engine.waivers import WaiverBook, WaiverRules
+    from gatecheck.engine.waivers import WaiverRules
 
     phases = phases or Phases()
     effective = request.effective or now_utc()
@@ -104,6 +113,12 @@ def evaluate(
         t = mark("policies", t)
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(pending.cancel)
+            # Imported once the worker has the policies: it compiles meanwhile.
+            from gatecheck.bundles.archive import OpenedBundle
+            from gatecheck.engine.decision import decide
+            from gatecheck.engine.inputdoc import build_input
+            from gatecheck.engine.waivers import WaiverBook
+
             opened = cleanup.enter_context(OpenedBundle(request.bundle))
             manifest = opened.manifest
             context["bundle"] = {

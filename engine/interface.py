@@ -8,8 +8,9 @@ answers. There is no non-OPA backend and no fallback between backends.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gatecheck.engine.policy import PolicySet
@@ -73,6 +74,15 @@ class Engine(ABC):
     def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
         """Value of ``data.<path>`` for ``input_doc``; EngineError when OPA fails, times out,
         or the document is undefined."""
+
+    def warm(self, policy_dirs: Sequence[Path] = ()) -> None:
+        """Prepare what can be prepared before the policies are loaded (the embedded engine
+        starts its worker process); never raises."""
+        return None
+
+    def close(self) -> None:
+        """Release what ``warm`` prepared and no evaluation used."""
+        return None
 
     def start(self, policies: PolicySet, path: str) -> Pending:
         """Begin an evaluation of ``data.<path>``; the input follows in ``finish``."""

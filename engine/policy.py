@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gatecheck.digest import canonical_json, sha256_bytes
-from gatecheck.errors import EvidenceError, PolicyError
+from gatecheck.errors import EvidenceError, GatecheckError, PolicyError
 from gatecheck.evidence import safe
 
 MAX_POLICY_FILE_BYTES = 8 * 1024 * 1024
@@ -178,17 +178,10 @@ def merge_override(base: dict[str, Any], extra: dict[str, Any]) -> None:
             base[key] = value
 
 
-def load_policy_set(
-    policy_dirs: list[Path] | tuple[Path, ...] = (),
-    data_paths: list[Path] | tuple[Path, ...] = (),
-    overlay: dict[str, Any] | None = None,
-    *,
-    include_builtin: bool = True,
-    include_tests: bool = False,
-    bindings: dict[str, Any] | None = None,
-) -> PolicySet:
-    """Built-in library, then each ``--policy`` dir, then ``--data`` files, then the overlay."""
-    policy_set = PolicySet(bindings=dict(bindings or {}))
+def _roots(
+    policy_dirs: list[Path] | tuple[Path, ...], include_builtin: bool
+) -> list[tuple[Path, str]]:
+    """Each policy directory with the prefix its files are named under."""
     roots: list[tuple[Path, str]] = []
     if include_builtin:
         roots.append((builtin_root(), BUILTIN_PREFIX))
@@ -201,7 +194,34 @@ def load_policy_set(
             prefix += "_"
         seen_prefixes.add(prefix)
         roots.append((directory, prefix))
-    for root, prefix in roots:
+    return roots
+
+
+def likely_modules(policy_dirs: list[Path] | tuple[Path, ...] = ()) -> list[PolicyFile] | None:
+    """The Rego modules ``load_policy_set(policy_dirs)`` will hold, read ahead of it so the
+    engine can parse them early; None when reading fails (load_policy_set then reports why,
+    in its own order)."""
+    try:
+        modules: list[PolicyFile] = []
+        for root, prefix in _roots(policy_dirs, include_builtin=True):
+            modules += _collect(root, prefix)[0]
+        return modules
+    except (GatecheckError, OSError):
+        return None
+
+
+def load_policy_set(
+    policy_dirs: list[Path] | tuple[Path, ...] = (),
+    data_paths: list[Path] | tuple[Path, ...] = (),
+    overlay: dict[str, Any] | None = None,
+    *,
+    include_builtin: bool = True,
+    include_tests: bool = False,
+    bindings: dict[str, Any] | None = None,
+) -> PolicySet:
+    """Built-in library, then each ``--policy`` dir, then ``--data`` files, then the overlay."""
+    policy_set = PolicySet(bindings=dict(bindings or {}))
+    for root, prefix in _roots(policy_dirs, include_builtin):
         modules, tests, data_files = _collect(root, prefix)
         policy_set.modules += modules
         if include_tests:

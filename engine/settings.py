@@ -10,6 +10,7 @@ variables > the configuration file > built-in defaults.
 
 from __future__ import annotations
 
+import copy
 import os
 import tomllib
 from collections.abc import Mapping
@@ -103,21 +104,36 @@ def discover_config_file(directory: Path) -> Path | None:
     return None
 
 
-def read_document(path: Path) -> dict[str, Any]:
-    """The configuration mapping in ``path`` (TOML, YAML or JSON; pyproject's tool.gatecheck)."""
+# The last file parsed: the run settings and the policy configuration (engine/config.py) both
+# read the same file, and a YAML parse is a noticeable part of startup.
+_last_parsed: list[tuple[str, bytes, Any]] = []
+
+
+def parse_config_file(path: Path) -> Any:
+    """The whole document in ``path`` (TOML, YAML or JSON), parsed once for the same bytes;
+    each caller gets its own copy."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"config {path} cannot be read ({exc.strerror or exc})") from None
+    if _last_parsed and _last_parsed[0][:2] == (str(path), raw):
+        return copy.deepcopy(_last_parsed[0][2])
     try:
         if path.suffix == ".toml":
             value: Any = tomllib.loads(safe.decode_text(raw, name=str(path)))
-            if path.name == PYPROJECT:
-                value = value.get("tool", {}).get("gatecheck", {})
         else:
             value = safe.load_structured(raw, name=str(path))
     except (EvidenceError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config {path}: {exc}") from None
+    _last_parsed[:] = [(str(path), raw, copy.deepcopy(value))]
+    return value
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """The configuration mapping in ``path`` (TOML, YAML or JSON; pyproject's tool.gatecheck)."""
+    value = parse_config_file(path)
+    if path.suffix == ".toml" and path.name == PYPROJECT:
+        value = value.get("tool", {}).get("gatecheck", {})
     if not isinstance(value, dict):
         raise ConfigError(f"config {path} must be a mapping")
     return value

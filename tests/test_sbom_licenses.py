@@ -251,3 +251,23 @@ def test_gc_art_004_unresolvable_name_alone_only_warns(tmp_path: Path) -> None:
     art_004 = control(evaluate(bundle, "staging"), "GC-ART-004")
     assert any('"Serverside Publik License"' in m for m in art_004["messages"]), art_004
     assert art_004["status"] != "pass"
+
+
+def test_the_name_table_maps_each_listed_id_as_the_expression_parser_does() -> None:
+    """The name table takes each SPDX list id's current form from one symbol dictionary
+    instead of parsing every id; for every id of the bundled list both give the same id
+    (deprecated ``GPL-2.0`` -> ``GPL-2.0-only`` included)."""
+    from gatecheck.evidence.sbom import licenses
+    from gatecheck.evidence.sbom.cyclonedx import schema_dir
+
+    listed = json.loads((schema_dir() / "spdx.SNAPSHOT.schema.json").read_text())["meta:enum"]
+    fast = licenses._current_ids()
+    looked_up = [i for i in listed if i.casefold() in fast]
+    assert len(looked_up) > 600, "the symbol dictionary covers few listed ids"
+    assert fast["gpl-2.0"] == "GPL-2.0-only"
+    differ = {
+        i: (fast[i.casefold()], licenses._expression(i))
+        for i in looked_up
+        if fast[i.casefold()] != licenses._expression(i)
+    }
+    assert differ == {}
