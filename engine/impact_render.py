@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gatecheck.engine.formats.html import _CSS, _code, _e, _hash, _table
+from gatecheck.engine.formats.html import _CSS, _code, _e, _table, page_head
 
 FORMATS = ("text", "json", "html")
 
@@ -57,10 +57,6 @@ def render_json(doc: dict[str, Any]) -> str:
 
 _EXTRA_CSS = ".flip{color:var(--fail);font-weight:700}.skip{color:var(--warn);font-weight:700}"
 _STYLE = _CSS + _EXTRA_CSS
-CSP = (
-    f"default-src 'none'; style-src '{_hash(_STYLE)}'; script-src 'none'; img-src 'none'; "
-    "connect-src 'none'; form-action 'none'; base-uri 'none'"
-)
 
 
 def _status(value: Any) -> str:
@@ -123,17 +119,7 @@ def render_html(doc: dict[str, Any]) -> str:
         if control_rows
         else "<p>No control changes status.</p>"
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>gatecheck policy impact</title>
-<style>{_STYLE}</style>
-</head>
-<body>
+    return f"""{page_head("gatecheck policy impact", _STYLE)}<body>
 <header>
 <h1>gatecheck policy impact</h1>
 <p>Candidate policy digest {_code(doc["policy_digest"])}. {_e(_headline(doc))}.</p>

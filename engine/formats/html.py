@@ -101,15 +101,36 @@ def _hash(source: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
 
 
-CSP = (
-    "default-src 'none'; "
-    f"style-src '{_hash(_CSS)}'; script-src '{_hash(_JS)}'; "
-    "img-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'"
-)
+def content_security_policy(style: str, script: str | None = None) -> str:
+    """Only the page's own inline style (and script) may run, matched by hash; nothing is
+    fetched, so a page opened from a report archive cannot leak or load anything."""
+    scripts = f"'{_hash(script)}'" if script is not None else "'none'"
+    return (
+        f"default-src 'none'; style-src '{_hash(style)}'; script-src {scripts}; "
+        "img-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'"
+    )
+
+
+CSP = content_security_policy(_CSS, _JS)
 
 
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
+
+
+def page_head(title: str, style: str, script: str | None = None) -> str:
+    """The opening of every gatecheck HTML page, up to and including ``</head>``."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{_e(content_security_policy(style, script))}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{_e(title)}</title>
+<style>{style}</style>
+</head>
+"""
 
 
 def _code(value: Any) -> str:
@@ -386,17 +407,7 @@ def render(
         f"<p>Off at this stage: {', '.join(_code(c) for c in disabled)}</p>" if disabled else ""
     )
     title = f"gatecheck {decision.upper()}: {release_label(report)} ({report.get('stage')})"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_e(CSP)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{_e(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
+    return f"""{page_head(title, _CSS, _JS)}<body>
 <header>
 <h1>gatecheck compliance report: {_e(release_label(report))}</h1>
 <span class="decision d-{_e(decision)}" id="decision">{_e(decision.upper())}</span>

@@ -9,12 +9,9 @@ fields come from evidence bundles and configuration, which are untrusted.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
-from html import escape
-from typing import Any
 
+from gatecheck.engine.formats.html import _e, page_head
 from gatecheck.engine.ledger.report_data import (
     ControlRate,
     Dashboard,
@@ -66,20 +63,6 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .muted{color:var(--muted)}
 .s-expired,.s-expiring{color:var(--fail);font-weight:600}
 """
-
-
-def _hash(source: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
-
-
-CSP = (
-    f"default-src 'none'; style-src '{_hash(_CSS)}'; script-src 'none'; img-src 'none'; "
-    "connect-src 'none'; form-action 'none'; base-uri 'none'"
-)
-
-
-def _e(value: Any) -> str:
-    return escape("" if value is None else str(value), quote=True)
 
 
 def _num(value: float) -> str:
@@ -378,17 +361,7 @@ def render_dashboard(dash: Dashboard) -> str:
         if dash.recoveries
         else "<p>No release failed at a stage in this period.</p>"
     )
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>gatecheck decision ledger: {dash.evaluations} evaluations</title>
-<style>{_CSS}</style>
-</head>
-<body>
+    return f"""{page_head(f"gatecheck decision ledger: {dash.evaluations} evaluations", _CSS)}<body>
 <header>
 <h1>Decision ledger</h1>
 <p>Entries: {_filters(dash)}. Decisions: {decisions}.</p>
