@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_evaluate import AT, build  # noqa: E402
+from bench_evaluate import AT, STAGE, build  # noqa: E402
 
 from gatecheck.engine.opa_bundle import write_opa_bundle  # noqa: E402
 from gatecheck.engine.policy import load_policy_set  # noqa: E402
@@ -82,7 +82,7 @@ def opa_server(opa: str, bundle: Path) -> Iterator[tuple[str, int]]:
 def run(
     bundle: Path, backend: str, url: str | None, rss_file: Path
 ) -> tuple[float, int, int, dict]:
-    args = ["evaluate", str(bundle), "--stage", "production", "--at", AT, "--format", "json"]
+    args = ["evaluate", str(bundle), "--stage", STAGE, "--at", AT, "--format", "json"]
     args += ["--engine", backend] + (["--opa-url", url] if url else [])
     start = time.perf_counter()
     proc = subprocess.run(

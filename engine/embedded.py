@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import math
 import mmap
 import os
 import re
@@ -63,6 +64,39 @@ def _opa_version() -> str:
         raise EngineError(f"the embedded OPA library cannot be read: {exc}") from None
     match = re.search(r"\tv([0-9][^\t]*)", line)
     return match.group(1) if match else "unknown"
+
+
+def _finite(doc: Any) -> bool:
+    """No NaN or infinity anywhere in ``doc`` (orjson would write them as null)."""
+    stack = [doc]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is dict:
+            push(value.values())
+        elif kind is list:
+            push(value)
+        elif kind is float and not math.isfinite(value):
+            return False
+    return True
+
+
+def encode_input(doc: Any) -> bytes:
+    """The input document as JSON bytes: orjson, about ten times faster than json on a large
+    SBOM's input, with json's refusals kept (a NaN or infinity is refused, not written as
+    null; what orjson cannot write, e.g. a non-string key, is left to json as before)."""
+    import orjson
+
+    if not _finite(doc):
+        raise EngineError(
+            "the input document holds a number that is not finite (NaN or infinity), "
+            "which JSON cannot carry; check the evidence for such values"
+        )
+    try:
+        return orjson.dumps(doc)
+    except TypeError:
+        return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def _worker_env() -> dict[str, str]:
@@ -135,7 +169,7 @@ class _Worker:
                     stream.close()
 
     def finish(self, input_doc: Any) -> Any:
-        payload = json.dumps(input_doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        payload = encode_input(input_doc)
         deadline = time.monotonic() + self.timeout
         try:
             assert self._sender is not None, "finish() before send()"

@@ -30,6 +30,27 @@ def _source(entry: EvidenceEntry) -> dict[str, Any]:
     }
 
 
+# Facts of the large lists that no rule of the library reads, left out of the document OPA
+# converts (megabytes at 50,000 components). Explain reads the values findings cite from the
+# evidence files themselves; `gatecheck schema --facts` still lists what the parsers produce.
+UNREAD: dict[str, dict[str, tuple[str, ...]]] = {
+    "sbom": {"components": ("hashes",)},
+    "vulnerability-scan": {"packages": ("ecosystem",), "vulnerabilities": ("cvss_score",)},
+}
+
+
+def _trim(family: str, facts: dict[str, Any]) -> None:
+    for field, keys in UNREAD.get(family, {}).items():
+        items = facts.get(field)
+        for item in items if isinstance(items, list) else ():
+            if type(item) is dict:
+                for key in keys:
+                    item.pop(key, None)
+                package = item.get("package")
+                if type(package) is dict:  # a finding's package: as the scan's packages
+                    package.pop("ecosystem", None)
+
+
 def _read(root: Path, entry: EvidenceEntry) -> Document:
     doc = Document.from_path(root / entry.path, name=entry.path)
     # Parse exactly the bytes that were verified: a directory bundle can change between
@@ -64,6 +85,7 @@ def _add_facts(
         return  # not vouched for at a stage that requires it: not a fact (GC-EVD-001 says so)
     for facts in parsed:
         purl.annotate(entry.type, facts)
+        _trim(entry.type, facts)
         authenticator.attribute(entry.type, facts, verdict)
         facts["source"] = _source(entry)
         facts["tool"] = entry.tool.model_dump() if entry.tool else None

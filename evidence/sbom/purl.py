@@ -7,6 +7,12 @@ tens of microseconds a call (a 20,000-component SBOM spent seconds in it), so th
 document carries it precomputed: ``purl_key`` and ``name_key`` on every package-like item.
 GC-ART-005 keeps an identical Rego ``purl_key`` for hand-written input; a test holds the two
 to the same answers through OPA.
+
+The SBOM's components and the scan's packages are also indexed by those keys (``index``:
+``{"purl": {purl_key: [positions]}, "name": {name_key: [positions]}}``), so GC-ART-005 finds
+the packages no scan listed with set operations OPA runs natively, instead of a rule body per
+component (seconds at 50,000 components). An SBOM's ``name`` map holds only the components
+without a purl key (the only ones coverage matches by name); a scan's holds every package.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 from typing import Any
 
 from gatecheck.evidence import safe
+from gatecheck.evidence.sbom.index import license_index
 
 _PERCENT = {"%40": "@", "%2b": "+", "%2B": "+", "%3a": ":", "%3A": ":", "%20": " "}
 _PERCENT_RE = re.compile("|".join(re.escape(k) for k in _PERCENT))
@@ -23,7 +30,7 @@ _PYPI_SEPARATORS = re.compile(r"[-_.]+")
 # family -> fields holding package-like items (a list of items, or one item under a key)
 PACKAGE_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "sbom": (("components",), ("subjects",), ("subject",)),
-    "vulnerability-scan": (("packages",), ("unaudited",), ("vulnerabilities", "package")),
+    "vulnerability-scan": (("packages",), ("unaudited",)),
 }
 
 
@@ -76,10 +83,42 @@ def _annotate_items(items: list[Any]) -> None:
             )
 
 
+# family -> (the list of package-like items indexed by key, whether items with a purl key are
+# also indexed by name)
+INDEXED: dict[str, tuple[str, bool]] = {
+    "sbom": ("components", False),
+    "vulnerability-scan": ("packages", True),
+}
+
+
 def annotate(family: str, facts: dict[str, Any]) -> None:
-    """Add ``purl_key``/``name_key`` to the package-like items of one evidence fact."""
+    """Add ``purl_key``/``name_key`` to the package-like items of one evidence fact, and
+    the ``index`` of its components or packages by those keys."""
     with safe.paused_gc():
         _annotate(family, facts)
+        field, all_names = INDEXED.get(family, ("", False))
+        items = facts.get(field)
+        if isinstance(items, list):
+            facts["index"] = package_index(items, all_names=all_names)
+            if family == "sbom" and (licenses := license_index(items)) is not None:
+                facts["license_index"] = licenses
+
+
+def package_index(items: list[Any], *, all_names: bool) -> dict[str, dict[str, list[int]]]:
+    """Positions of the items by ``purl_key`` and by ``name_key`` (items lacking a key are
+    absent from that map; with ``all_names`` false, so are items with a purl key from the
+    name map)."""
+    by_purl: dict[str, list[int]] = {}
+    by_name: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        if type(item) is dict:
+            purl_key = item.get("purl_key")
+            if purl_key is not None:
+                by_purl.setdefault(purl_key, []).append(i)
+            name_key = item.get("name_key")
+            if name_key is not None and (all_names or purl_key is None):
+                by_name.setdefault(name_key, []).append(i)
+    return {"purl": by_purl, "name": by_name}
 
 
 def _annotate(family: str, facts: dict[str, Any]) -> None:

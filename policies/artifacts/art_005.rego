@@ -130,9 +130,15 @@ fix_fail_severity := lib.param("vuln_fix_available_fail_severity")
 
 unknown_severity := lib.param("vuln_unknown_severity")
 
+# The severities at or above each threshold, also once: thousands of findings each compared
+# by rank cost about a second.
+failing_severities := {s | some s, _ in lib.severity_rank; lib.at_or_above(s, fail_severity)}
+
+fix_failing_severities := {s | some s, _ in lib.severity_rank; lib.at_or_above(s, fix_fail_severity)}
+
 effective_severity(vuln) := vuln.severity if {
 	is_string(vuln.severity)
-	vuln.severity in object.keys(lib.severity_rank)
+	_ = lib.severity_rank[vuln.severity]
 } else := unknown_severity
 
 severity_note(vuln) := "" if {
@@ -142,13 +148,14 @@ severity_note(vuln) := "" if {
 has_fix(vuln) if count(object.get(vuln, "fix_versions", [])) > 0
 
 # Why a finding fails, if it does: the plain threshold first, else the fix-available one.
-failure(vuln) := sprintf("at or above vuln_fail_severity %s", [fail_severity]) if {
-	lib.at_or_above(effective_severity(vuln), fail_severity)
+# (severity: the finding's effective severity.)
+failure(vuln, severity) := sprintf("at or above vuln_fail_severity %s", [fail_severity]) if {
+	severity in failing_severities
 } else := sprintf("a fix is available (%s) and it is at or above vuln_fix_available_fail_severity %s", [
 	concat(", ", vuln.fix_versions), fix_fail_severity,
 ]) if {
 	has_fix(vuln)
-	lib.at_or_above(effective_severity(vuln), fix_fail_severity)
+	severity in fix_failing_severities
 }
 
 aliases_note(vuln) := "" if {
@@ -158,11 +165,12 @@ aliases_note(vuln) := "" if {
 deny contains result if {
 	some scan in scans
 	some vuln in scan.vulnerabilities
-	reason := failure(vuln)
+	severity := effective_severity(vuln)
+	reason := failure(vuln, severity)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("%s%s in %s: %s severity%s, %s%s [%s]", [
-			vuln.id, aliases_note(vuln), package_label(vuln.package), effective_severity(vuln),
+			vuln.id, aliases_note(vuln), package_label(vuln.package), severity,
 			severity_note(vuln), reason, suppression_note(vuln), scan_name(scan),
 		]),
 		[lib.ref_at(scan, vuln.pointer)],
@@ -292,19 +300,42 @@ name_key(name, version) := sprintf("%s@%s", [lower(name), version]) if {
 }
 
 # Coverage compares package keys that gatecheck puts on every SBOM component and scanned
-# package (purl_key: normalized purl; name_key: lowercased name@version; null when absent;
-# see evidence/sbom/purl.py). Set operations keep this linear on SBOMs of tens of thousands of
-# components, where a user-function call per component cost seconds.
-scanned_purls := {p.purl_key | some scan in scans; some p in scan.packages; is_string(p.purl_key)}
+# package (purl_key: normalized purl; name_key: lowercased name@version; null when absent),
+# through the index it adds beside them: the items' positions by key (evidence/sbom/purl.py).
+# Only set operations, which OPA runs natively, touch every key; rule bodies run for the
+# components no scan listed alone. A rule body per component cost seconds at 50,000.
+# An SBOM's name map holds only the components without a purl key; a scan's, every package.
+index(item, items, all_names) := item.index if {
+	is_object(item.index)
+} else := {
+	# input gatecheck did not build (hand-written tests): the same index, made here
+	"purl": {k: [i | some i, x in items; x.purl_key == k] | some x in items; k := x.purl_key; is_string(k)},
+	"name": {k: [i | some i, x in items; x.name_key == k; named(x, all_names)] |
+		some x in items
+		k := x.name_key
+		is_string(k)
+		named(x, all_names)
+	},
+}
 
-scanned_names := {p.name_key | some scan in scans; some p in scan.packages; is_string(p.name_key)}
+named(_, true)
 
-# Packages a scanner listed by name and version only also cover components with a purl.
-scanned_names_without_purl := {p.name_key |
-	some scan in scans
-	some p in scan.packages
-	not is_string(p.purl_key)
-	is_string(p.name_key)
+named(item, false) if not is_string(item.purl_key)
+
+scan_indexes[j] := index(scan, object.get(scan, "packages", []), true) if some j, scan in scans
+
+sbom_indexes[j] := index(sbom, object.get(sbom, "components", []), false) if some j, sbom in sboms
+
+scanned_purls := union({object.keys(x.purl) | some x in scan_indexes})
+
+scanned_names := union({object.keys(x.name) | some x in scan_indexes})
+
+# A package a scanner listed by name and version only (no purl) also covers components with
+# a purl.
+scanned_by_name_only(name_key) if {
+	some j, scan in scans
+	some i in object.get(scan_indexes[j].name, name_key, [])
+	not is_string(scan.packages[i].purl_key)
 }
 
 scanned_digests contains lower(d) if {
@@ -312,36 +343,28 @@ scanned_digests contains lower(d) if {
 	some d in object.get(scan, "target_digests", [])
 }
 
-unscanned_sboms := [sbom | some sbom in sboms; not subject_scanned(sbom)]
+unscanned_sboms := {j | some j, sbom in sboms; not subject_scanned(sbom)}
 
-# Package-like components with a purl whose key no scan listed (by purl, or by name only).
-missing_purls := {c.purl_key |
-	some sbom in unscanned_sboms
-	some c in object.get(sbom, "components", [])
-	is_string(c.purl_key)
-	not scanned_names_without_purl[c.name_key]
-} - scanned_purls
+# [SBOM position, component position] of each component no scan covered: one with a purl
+# whose key no scan listed (by purl, or by name only), or a library without a purl whose name
+# and version no scan listed.
+uncovered contains [j, i] if {
+	some j in unscanned_sboms
+	some key in (object.keys(sbom_indexes[j].purl) - scanned_purls)
+	some i in sbom_indexes[j].purl[key]
+	not scanned_by_name_only(sboms[j].components[i].name_key)
+}
 
-# Libraries without a purl, matched by name and version.
-missing_names := {c.name_key |
-	some sbom in unscanned_sboms
-	some c in object.get(sbom, "components", [])
-	not is_string(c.purl_key)
-	component_type(c) in {"library", "framework"}
-	is_string(c.name_key)
-} - scanned_names
+uncovered contains [j, i] if {
+	some j in unscanned_sboms
+	some key in (object.keys(sbom_indexes[j].name) - scanned_names)
+	some i in sbom_indexes[j].name[key]
+	component_type(sboms[j].components[i]) in {"library", "framework"}
+}
 
 component_type(c) := c.type if {
 	is_string(c.type)
 } else := "library"
-
-uncovered(c) if missing_purls[c.purl_key]
-
-uncovered(c) if {
-	not is_string(c.purl_key)
-	missing_names[c.name_key]
-	component_type(c) in {"library", "framework"}
-}
 
 subject_scanned(sbom) if {
 	some subject in object.get(sbom, "subjects", [])
@@ -361,9 +384,9 @@ coverage_hint := "" if {
 
 deny contains result if {
 	count(scans) > 0
-	some sbom in unscanned_sboms
-	some c in object.get(sbom, "components", [])
-	uncovered(c)
+	some [j, i] in uncovered
+	sbom := sboms[j]
+	c := sbom.components[i]
 	result := lib.scoped_result(
 		rego.metadata.chain(),
 		sprintf("SBOM %s lists %s, which no vulnerability scan covered%s", [
