@@ -49,22 +49,10 @@ doc(stage, scans, sboms) := {
 		"source": {"path": "evidence/000-release.json"},
 	},
 	"evidence": {
-		"vulnerability_scan": [object.union(s, {"packages": [keyed(p) | some p in s.packages]}) | some s in scans],
-		"sbom": [object.union(b, {"components": [keyed(c) | some c in b.components]}) | some b in sboms],
+		"vulnerability_scan": scans,
+		"sbom": sboms,
 	},
 }
-
-# The package keys gatecheck adds to every component and package (evidence/sbom/purl.py), made
-# here with the policy's reference implementation.
-keyed(item) := object.union(item, {"purl_key": key_or_null(item), "name_key": name_or_null(item)})
-
-key_or_null(item) := art_005.purl_key(item.purl) if {
-	art_005.purl_key(item.purl)
-} else := null
-
-name_or_null(item) := art_005.name_key(item.name, item.version) if {
-	art_005.name_key(item.name, item.version)
-} else := null
 
 prod(scans) := doc("production", scans, [])
 
