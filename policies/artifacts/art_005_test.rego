@@ -4,6 +4,8 @@ import rego.v1
 
 import data.gatecheck.controls.art_005
 
+import data.gatecheck.test_facts as facts
+
 # 2026-03-01T12:00:00Z
 now_ns := time.parse_rfc3339_ns("2026-03-01T12:00:00Z")
 
@@ -43,11 +45,11 @@ sbom(components) := {
 doc(stage, scans, sboms) := {
 	"stage": stage,
 	"effective_time_ns": now_ns,
-	"release": {
+	"release": object.union(facts.empty.release, {
 		"name": "payments", "version": "1.4.0",
-		"artifacts": [{"name": "payments-api", "version": "1.4.0", "digest": concat("", ["sha256:", digest])}],
+		"artifacts": [object.union(facts.empty.artifact, {"name": "payments-api", "version": "1.4.0", "digest": concat("", ["sha256:", digest])})],
 		"source": {"path": "evidence/000-release.json"},
-	},
+	}),
 	"evidence": {
 		"vulnerability_scan": scans,
 		"sbom": sboms,
