@@ -122,12 +122,7 @@ def test_facts_schemas_are_published() -> None:
 # Rego test packages whose inputs are not yet all parser output, with why. The check below
 # fails for any other package feeding a control an impossible record, and fails when a
 # package listed here has become clean (so the list only shrinks).
-NOT_YET_PARSER_OUTPUT: dict[str, str] = {
-    "art_003_test": "rewritten with the big-SBOM work on its own branch",
-    "art_004_labels_test": "rewritten with the big-SBOM work on its own branch",
-    "art_004_test": "rewritten with the big-SBOM work on its own branch",
-    "art_005_test": "rewritten with the big-SBOM work on its own branch",
-}
+NOT_YET_PARSER_OUTPUT: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -84,8 +84,11 @@ def test_sbom_name_index_holds_only_components_without_a_purl_key() -> None:
     by_name = {i for positions in index["name"].values() for i in positions}
     assert with_purl and not with_purl & by_name
     assert with_purl | by_name == {
-        i for i, c in enumerate(sbom["components"]) if c["purl_key"] or c["name_key"]
+        i
+        for i, c in enumerate(sbom["components"])
+        if purl.purl_key(c["purl"]) or purl.name_key(c["name"], c["version"])
     }
+    assert all("purl_key" not in c and "name_key" not in c for c in sbom["components"])
 
 
 def test_unread_facts_stay_out_of_the_input() -> None:
@@ -161,3 +164,34 @@ def test_no_license_index_when_a_component_has_no_license_list() -> None:
     sbom = {"components": [{"name": "x", "version": "1", "licenses": None}]}
     purl.annotate("sbom", sbom)
     assert "license_index" not in sbom and "index" in sbom
+
+
+def test_unidentified_index_equals_the_policy_list_and_gives_the_same_results() -> None:
+    sboms = [facts(path)[1] for path in SBOMS]
+    # components without a version, a purl, or either, beside the parsed ones
+    sboms[0]["components"][1:1] = [
+        {"name": "nover", "version": None, "purl": "pkg:pypi/nover", "pointer": "/a"},
+        {"name": "nopurl", "version": "1", "purl": "", "pointer": "/b"},
+        {"name": "bare", "version": "", "purl": None, "pointer": "/c"},
+    ]
+    for sbom in sboms:
+        purl.annotate("sbom", sbom)
+    assert any(sbom["unidentified_index"] for sbom in sboms[1:])  # real SBOMs have some too
+    # every SBOM describes an artifact of the release
+    artifacts = [
+        {"name": s["subjects"][0]["name"], "version": s["subjects"][0]["version"]} for s in sboms
+    ]
+    release = {"name": "r", "version": "1", "artifacts": artifacts}
+    doc = {"stage": "production", "effective_time_ns": 0, "release": release}
+    doc["evidence"] = {"sbom": sboms}
+    bare = copy.deepcopy(doc)
+    for sbom in bare["evidence"]["sbom"]:
+        del sbom["unidentified_index"]
+    engine, policies = embedded(), load_policy_set()
+    built = engine.evaluate(policies, doc, "gatecheck.controls.art_003")
+    made = engine.evaluate(policies, bare, "gatecheck.controls.art_003")
+    assert built["unidentified"] == made["unidentified"]
+    assert (built["deny"], built["warn"]) == (made["deny"], made["warn"])
+    found = " ".join(r["msg"] for r in built["deny"])
+    assert "nover (no version)" in found and "nopurl 1 (no purl)" in found
+    assert "bare (no version or purl)" in found

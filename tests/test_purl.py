@@ -52,21 +52,29 @@ def test_name_key(name, version, key) -> None:
     assert name_key(name, version) == key
 
 
-def test_annotate_keys_sbom_components_and_scan_packages() -> None:
+def test_annotate_indexes_sbom_components_and_scan_packages_by_key() -> None:
     sbom = {
-        "components": [{"name": "Six", "version": "1.16.0", "purl": "pkg:pypi/six@1.16.0"}],
+        "components": [
+            {"name": "Six", "version": "1.16.0", "purl": "pkg:pypi/six@1.16.0"},
+            {"name": "Local", "version": "0.1", "purl": None},
+            {"name": "Six", "version": "1.16.0", "purl": "pkg:PyPI/Six@1.16.0?x=y"},
+        ],
         "subjects": [{"name": "app", "version": "1.0.0", "purl": None}],
     }
     annotate("sbom", sbom)
-    assert sbom["components"][0]["purl_key"] == "pkg:pypi/six@1.16.0"
-    assert sbom["components"][0]["name_key"] == "six@1.16.0"
-    assert sbom["subjects"][0]["purl_key"] is None
+    # an SBOM's name map: only the components without a purl key
+    assert sbom["index"] == {"purl": {"pkg:pypi/six@1.16.0": [0, 2]}, "name": {"local@0.1": [1]}}
+    # the keys live in the index only: the items stay as parsed
+    assert all(set(c) == {"name", "version", "purl"} for c in sbom["components"])
+    assert "purl_key" not in sbom["subjects"][0]
     scan = {
-        "packages": [{"name": "a", "version": "1"}],
+        "packages": [
+            {"name": "a", "version": "1"},
+            {"name": "B", "version": "2", "purl": "pkg:pypi/b@2"},
+        ],
         "vulnerabilities": [{"package": {"name": "a"}}],
     }
     annotate("vulnerability-scan", scan)
-    assert scan["packages"][0]["name_key"] == "a@1"
-    # no rule compares a finding's package by key: coverage reads the scan's package list
-    assert "name_key" not in scan["vulnerabilities"][0]["package"]
-    assert scan["index"] == {"purl": {}, "name": {"a@1": [0]}}
+    assert "name_key" not in scan["packages"][0]
+    # a scan's name map: every package
+    assert scan["index"] == {"purl": {"pkg:pypi/b@2": [1]}, "name": {"a@1": [0], "b@2": [1]}}

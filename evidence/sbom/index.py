@@ -1,4 +1,4 @@
-"""An SBOM's components indexed by license, for GC-ART-004.
+"""An SBOM's components indexed by license, for GC-ART-004, and by identity, for GC-ART-003.
 
 A rule body per component and license costs OPA seconds at 50,000 components, though an SBOM
 names a handful of distinct licenses. So gatecheck adds ``license_index`` to every SBOM fact:
@@ -6,7 +6,8 @@ names a handful of distinct licenses. So gatecheck adds ``license_index`` to eve
 components with it; ``unresolved`` lists the components with a license that resolves to none;
 ``none`` those with no license at all (positions ascending). GC-ART-004 then iterates distinct
 licenses and the few components each finding is about, and builds the same index itself for
-input gatecheck did not make (a test holds the two equal).
+input gatecheck did not make (a test holds the two equal). ``unidentified_index`` lists the
+components without a version or purl the same way, for GC-ART-003's count of them.
 """
 
 from __future__ import annotations
@@ -45,3 +46,19 @@ def license_index(components: list[Any]) -> dict[str, Any] | None:
         if missing:
             unresolved.append(i)
     return {"spdx": by_spdx, "unresolved": unresolved, "none": unlicensed}
+
+
+def unidentified_index(components: list[Any]) -> list[int]:
+    """As GC-ART-003's identified: the positions of the components without a non-empty
+    version or purl (ascending), so the control reads only those."""
+    return [
+        i
+        for i, c in enumerate(components)
+        if not (
+            type(c) is dict
+            and isinstance(version := c.get("version"), str)
+            and version
+            and isinstance(purl := c.get("purl"), str)
+            and purl
+        )
+    ]

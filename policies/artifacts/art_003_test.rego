@@ -4,6 +4,8 @@ import rego.v1
 
 import data.gatecheck.controls.art_003
 
+import data.gatecheck.test_facts as facts
+
 hex := concat("", [x | some _ in numbers.range(1, 64); x := "a"])
 
 other_hex := concat("", [x | some _ in numbers.range(1, 64); x := "b"])
@@ -46,10 +48,11 @@ release_input(stage, artifacts, sboms) := {
 	"stage": stage,
 	"effective_time": "2026-01-31T12:00:00Z",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
-	"release": {
-		"name": "payments", "version": "1.4.0", "artifacts": artifacts,
+	"release": object.union(facts.empty.release, {
+		"name": "payments", "version": "1.4.0",
+		"artifacts": [object.union(facts.empty.artifact, a) | some a in artifacts],
 		"source": {"path": "evidence/release.json"},
-	},
+	}),
 	"evidence": {"sbom": sboms},
 }
 

@@ -4,6 +4,8 @@ import rego.v1
 
 import data.gatecheck.controls.art_004
 
+import data.gatecheck.test_facts as facts
+
 # Components as the SBOM parsers give them when a field is missing from the SBOM.
 component(name, version, purl, licenses) := {
 	"name": name, "version": version, "purl": purl, "type": "library",
@@ -13,7 +15,7 @@ component(name, version, purl, licenses) := {
 doc(components) := {
 	"stage": "production",
 	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
-	"release": {"name": "payments", "version": "1.4.0", "artifacts": [], "source": {"path": "evidence/release.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "1.4.0", "source": {"path": "evidence/release.json"}}),
 	"evidence": {"sbom": [{
 		"spec": "cyclonedx", "spec_version": "1.6", "valid": true, "errors": [],
 		"subjects": [], "components": components, "component_count": count(components),

@@ -4,6 +4,8 @@ import rego.v1
 
 import data.gatecheck.controls.art_004
 
+import data.gatecheck.test_facts as facts
+
 component(name, licenses) := {
 	"name": name, "version": "1.0.0", "purl": sprintf("pkg:npm/%s@1.0.0", [name]), "type": "library",
 	"licenses": licenses, "hashes": {}, "pointer": sprintf("/components/%s", [name]),
@@ -21,7 +23,7 @@ sbom(components) := {
 with_sboms(stage, sboms) := {
 	"stage": stage,
 	"effective_time_ns": time.parse_rfc3339_ns("2026-01-31T12:00:00Z"),
-	"release": {"name": "payments", "version": "1.4.0", "artifacts": [], "source": {"path": "evidence/release.json"}},
+	"release": object.union(facts.empty.release, {"name": "payments", "version": "1.4.0", "source": {"path": "evidence/release.json"}}),
 	"evidence": {"sbom": sboms},
 }
 

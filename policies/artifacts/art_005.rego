@@ -299,28 +299,27 @@ name_key(name, version) := sprintf("%s@%s", [lower(name), version]) if {
 	version != ""
 }
 
-# Coverage compares package keys that gatecheck puts on every SBOM component and scanned
-# package (purl_key: normalized purl; name_key: lowercased name@version; null when absent),
-# through the index it adds beside them: the items' positions by key (evidence/sbom/purl.py).
-# Only set operations, which OPA runs natively, touch every key; rule bodies run for the
+# Coverage compares package keys (purl_key: normalized purl; name_key: lowercased
+# name@version) through the index gatecheck adds beside an SBOM's components and a scan's
+# packages: the items' positions by key (evidence/sbom/purl.py). Only set operations, which
+# OPA runs natively, touch every key; rule bodies run, and keys are computed here, for the
 # components no scan listed alone. A rule body per component cost seconds at 50,000.
 # An SBOM's name map holds only the components without a purl key; a scan's, every package.
 index(item, items, all_names) := item.index if {
 	is_object(item.index)
 } else := {
 	# input gatecheck did not build (hand-written tests): the same index, made here
-	"purl": {k: [i | some i, x in items; x.purl_key == k] | some x in items; k := x.purl_key; is_string(k)},
-	"name": {k: [i | some i, x in items; x.name_key == k; named(x, all_names)] |
+	"purl": {k: [i | some i, x in items; purl_key(x.purl) == k] | some x in items; k := purl_key(x.purl)},
+	"name": {k: [i | some i, x in items; name_key(x.name, x.version) == k; named(x, all_names)] |
 		some x in items
-		k := x.name_key
-		is_string(k)
+		k := name_key(x.name, x.version)
 		named(x, all_names)
 	},
 }
 
 named(_, true)
 
-named(item, false) if not is_string(item.purl_key)
+named(item, false) if not purl_key(item.purl)
 
 scan_indexes[j] := index(scan, object.get(scan, "packages", []), true) if some j, scan in scans
 
@@ -332,10 +331,10 @@ scanned_names := union({object.keys(x.name) | some x in scan_indexes})
 
 # A package a scanner listed by name and version only (no purl) also covers components with
 # a purl.
-scanned_by_name_only(name_key) if {
+scanned_by_name_only(key) if {
 	some j, scan in scans
-	some i in object.get(scan_indexes[j].name, name_key, [])
-	not is_string(scan.packages[i].purl_key)
+	some i in object.get(scan_indexes[j].name, key, [])
+	not purl_key(scan.packages[i].purl)
 }
 
 scanned_digests contains lower(d) if {
@@ -352,7 +351,8 @@ uncovered contains [j, i] if {
 	some j in unscanned_sboms
 	some key in (object.keys(sbom_indexes[j].purl) - scanned_purls)
 	some i in sbom_indexes[j].purl[key]
-	not scanned_by_name_only(sboms[j].components[i].name_key)
+	c := sboms[j].components[i]
+	not scanned_by_name_only(name_key(c.name, c.version))
 }
 
 uncovered contains [j, i] if {

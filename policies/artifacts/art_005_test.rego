@@ -4,6 +4,8 @@ import rego.v1
 
 import data.gatecheck.controls.art_005
 
+import data.gatecheck.test_facts as facts
+
 # 2026-03-01T12:00:00Z
 now_ns := time.parse_rfc3339_ns("2026-03-01T12:00:00Z")
 
@@ -43,28 +45,16 @@ sbom(components) := {
 doc(stage, scans, sboms) := {
 	"stage": stage,
 	"effective_time_ns": now_ns,
-	"release": {
+	"release": object.union(facts.empty.release, {
 		"name": "payments", "version": "1.4.0",
-		"artifacts": [{"name": "payments-api", "version": "1.4.0", "digest": concat("", ["sha256:", digest])}],
+		"artifacts": [object.union(facts.empty.artifact, {"name": "payments-api", "version": "1.4.0", "digest": concat("", ["sha256:", digest])})],
 		"source": {"path": "evidence/000-release.json"},
-	},
+	}),
 	"evidence": {
-		"vulnerability_scan": [object.union(s, {"packages": [keyed(p) | some p in s.packages]}) | some s in scans],
-		"sbom": [object.union(b, {"components": [keyed(c) | some c in b.components]}) | some b in sboms],
+		"vulnerability_scan": scans,
+		"sbom": sboms,
 	},
 }
-
-# The package keys gatecheck adds to every component and package (evidence/sbom/purl.py), made
-# here with the policy's reference implementation.
-keyed(item) := object.union(item, {"purl_key": key_or_null(item), "name_key": name_or_null(item)})
-
-key_or_null(item) := art_005.purl_key(item.purl) if {
-	art_005.purl_key(item.purl)
-} else := null
-
-name_or_null(item) := art_005.name_key(item.name, item.version) if {
-	art_005.name_key(item.name, item.version)
-} else := null
 
 prod(scans) := doc("production", scans, [])
 
