@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,6 +139,13 @@ def evaluate(
     **engine_opts: object,
 ) -> None:
     """Evaluate a sealed evidence bundle (directory or .tar.gz) against the policies."""
+    # One evaluation per process, which then exits: the cyclic collector would only rescan
+    # the millions of objects a large SBOM becomes (about 0.45 s at 50,000 components), for
+    # garbage reference counting frees anyway. Library callers (policy impact's workers, many
+    # evaluations per process) keep it, and so does whoever invoked this command in-process.
+    if gc.isenabled():
+        gc.disable()
+        click.get_current_context().call_on_close(gc.enable)
     # The embedded engine's worker process starts first, so its start-up overlaps the imports
     # and the config and policy loading below (making that engine cannot fail; the others are
     # made after the config, as their errors come after a config error).
@@ -274,7 +282,12 @@ def _signed_outputs(
     try:
         files: list[tuple[Path, bytes]] = []
         if signer is None:
-            plain = render(report, "json").encode("utf-8")
+            # Rendered only when written: a 50,000-component report takes a third of a second.
+            plain = (
+                render(report, "json").encode("utf-8")
+                if report_path is not None or for_ledger
+                else b""
+            )
             if report_path is not None:
                 files.append((report_path, plain))
             if vsa_path is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import math
 import mmap
 import os
 import re
@@ -24,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gatecheck.digest import all_finite
 from gatecheck.engine.interface import (
     DEFAULT_TIMEOUT_S,
     Engine,
@@ -66,29 +66,13 @@ def _opa_version() -> str:
     return match.group(1) if match else "unknown"
 
 
-def _finite(doc: Any) -> bool:
-    """No NaN or infinity anywhere in ``doc`` (orjson would write them as null)."""
-    stack = [doc]
-    pop, push = stack.pop, stack.extend
-    while stack:
-        value = pop()
-        kind = type(value)
-        if kind is dict:
-            push(value.values())
-        elif kind is list:
-            push(value)
-        elif kind is float and not math.isfinite(value):
-            return False
-    return True
-
-
 def encode_input(doc: Any) -> bytes:
     """The input document as JSON bytes: orjson, about ten times faster than json on a large
     SBOM's input, with json's refusals kept (a NaN or infinity is refused, not written as
     null; what orjson cannot write, e.g. a non-string key, is left to json as before)."""
     import orjson
 
-    if not _finite(doc):
+    if not all_finite(doc):
         raise EngineError(
             "the input document holds a number that is not finite (NaN or infinity), "
             "which JSON cannot carry; check the evidence for such values"

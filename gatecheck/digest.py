@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,20 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+def all_finite(doc: Any) -> bool:
+    """No NaN or infinity anywhere in ``doc``: orjson would write them as null, json refuses
+    them only when asked, and JSON cannot carry them."""
+    stack = [doc]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        value = pop()
+        kind = type(value)
+        if kind is dict:
+            push(value.values())
+        elif kind is list:
+            push(value)
+        elif kind is float and not math.isfinite(value):
+            return False
+    return True
