@@ -8,26 +8,20 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from impact_support import TIGHTENED, Spec, build_release, effective_time, specs
+from test_ledger import PG_SKIP, PG_URL, _postgres_database
 from trust_support import TrustKit
 
 from gatecheck.cli.main import cli
 from gatecheck.engine.impact_render import render
 from gatecheck.engine.ledger import open_ledger
 
-PG_URL = os.environ.get("GATECHECK_TEST_POSTGRES_URL")
-PG_SKIP = (
-    "GATECHECK_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against "
-    "(.ci/run starts one with .ci/start-postgres)"
-)
 BACKENDS = [
     "sqlite",
     pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP)),
@@ -61,20 +55,6 @@ def _record(url: str, releases: dict) -> None:
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["decision"] == "pass"
-
-
-def _postgres_database() -> Iterator[str]:
-    import psycopg
-
-    assert PG_URL
-    name = f"gc_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
