@@ -83,6 +83,17 @@ def encode_input(doc: Any) -> bytes:
         return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+def _read_answer(stdout: bytes) -> Any:
+    """The worker's answer: its first byte names the JSON writer (engine/embedded_worker.py)."""
+    if stdout[:1] == b"o":
+        import orjson
+
+        return orjson.loads(stdout[1:])
+    if stdout[:1] == b"j":
+        return json.loads(stdout[1:])
+    raise ValueError("no answer")
+
+
 def _worker_env() -> dict[str, str]:
     # The input document is one large, long-lived heap; Go's default GC target (100 %) makes
     # the short-lived worker rescan it over and over. A user's own GOGC still wins.
@@ -177,7 +188,7 @@ class _Worker:
                 f"the embedded OPA engine crashed (exit {self.proc.returncode}): {tail[0]}"
             )
         try:
-            answer = json.loads(stdout)
+            answer = _read_answer(stdout)
         except (ValueError, RecursionError):  # also output that is not UTF-8
             raise EngineError("the embedded OPA engine returned malformed output") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):

@@ -13,7 +13,17 @@ from typing import Any
 
 
 def _answer(value: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False))
+    """The answer as JSON on stdout, after one byte naming its writer: ``o`` for orjson (a
+    large report in a hundredth of json's time), ``j`` for json, used for what orjson refuses
+    (an integer beyond 64 bits, which orjson would also read back as a float: the parent
+    reads a ``j`` answer with json, so such a number keeps its value)."""
+    try:
+        import orjson
+
+        data = b"o" + orjson.dumps(value)
+    except (ImportError, TypeError):  # orjson.JSONEncodeError is a TypeError
+        data = b"j" + json.dumps(value, ensure_ascii=False).encode("utf-8")
+    sys.stdout.buffer.write(data)
     sys.stdout.flush()
 
 

@@ -32,16 +32,23 @@ def canonical_json(value: Any) -> bytes:
 
 def all_finite(doc: Any) -> bool:
     """No NaN or infinity anywhere in ``doc``: orjson would write them as null, json refuses
-    them only when asked, and JSON cannot carry them."""
+    them only when asked, and JSON cannot carry them. Runs over every value of a large input
+    document, so strings and other scalars are passed over without being stacked."""
+    if type(doc) is float:
+        return math.isfinite(doc)
+    if type(doc) is not dict and type(doc) is not list:
+        return True
+    isfinite = math.isfinite
     stack = [doc]
-    pop, push = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
-        value = pop()
-        kind = type(value)
-        if kind is dict:
-            push(value.values())
-        elif kind is list:
-            push(value)
-        elif kind is float and not math.isfinite(value):
-            return False
+        container = pop()
+        for value in container.values() if type(container) is dict else container:
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or value is None:
+                continue
+            if kind is dict or kind is list:
+                push(value)
+            elif kind is float and not isfinite(value):
+                return False
     return True

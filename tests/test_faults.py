@@ -43,12 +43,20 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- a broken OPA child -------------------------------------------------------------------
 
-# name -> (shell script body standing in for the worker, what the error must say)
+# name -> (shell script body standing in for the worker, what the error must say). The worker
+# writes one byte naming its JSON writer first: "j" for json, "o" for orjson.
 BROKEN_WORKERS = {
+    "orjson-truncated": ('cat >/dev/null; printf \'o{"ok": true, "res\'', r"malformed output"),
+    "orjson-deeply-nested": (
+        "cat >/dev/null; printf o; head -c 200000 /dev/zero | tr '\\0' '['",
+        r"malformed output",
+    ),
+    "orjson-nan": ('cat >/dev/null; printf \'o{"ok": true, "result": NaN}\'', r"malformed output"),
+    "no-writer-byte": ("cat >/dev/null; printf '{\"ok\": true}'", r"malformed output"),
     "prints-garbage": ("cat >/dev/null; printf 'this is not json'", r"malformed output"),
     "prints-nothing": ("cat >/dev/null", r"malformed output"),
     "truncated-answer": (
-        'cat >/dev/null; printf \'{"ok": true, "result": {"contr\'',
+        'cat >/dev/null; printf \'j{"ok": true, "result": {"contr\'',
         r"malformed output",
     ),
     "non-utf8-answer": (
@@ -56,26 +64,26 @@ BROKEN_WORKERS = {
         r"malformed output|UnicodeDecodeError",
     ),
     "deeply-nested-answer": (
-        "cat >/dev/null; head -c 200000 /dev/zero | tr '\\0' '['",
+        "cat >/dev/null; printf j; head -c 200000 /dev/zero | tr '\\0' '['",
         r"malformed output|RecursionError|nested",
     ),
-    "answer-is-a-list": ("cat >/dev/null; printf '[1, 2]'", r"malformed output"),
+    "answer-is-a-list": ("cat >/dev/null; printf 'j[1, 2]'", r"malformed output"),
     "error-is-a-string": (
-        'cat >/dev/null; printf \'{"ok": false, "error": "boom"}\'',
+        'cat >/dev/null; printf \'j{"ok": false, "error": "boom"}\'',
         r"boom|AttributeError|error",
     ),
-    "ok-without-result": ("cat >/dev/null; printf '{\"ok\": true}'", r"no control report"),
-    "result-nan": ('cat >/dev/null; printf \'{"ok": true, "result": NaN}\'', r"no control report"),
+    "ok-without-result": ("cat >/dev/null; printf 'j{\"ok\": true}'", r"no control report"),
+    "result-nan": ('cat >/dev/null; printf \'j{"ok": true, "result": NaN}\'', r"no control report"),
     "controls-not-a-list": (
-        'cat >/dev/null; printf \'{"ok": true, "result": {"controls": "all good"}}\'',
+        'cat >/dev/null; printf \'j{"ok": true, "result": {"controls": "all good"}}\'',
         r"no control report",
     ),
     "empty-controls-looks-clean": (
-        'cat >/dev/null; printf \'{"ok": true, "result": {"controls": [], "errors": []}}\'',
+        'cat >/dev/null; printf \'j{"ok": true, "result": {"controls": [], "errors": []}}\'',
         r"declares no controls",
     ),
     "malformed-control": (
-        'cat >/dev/null; printf \'{"ok": true, "result": {"controls": [{"id": "GC-X"}]}}\'',
+        'cat >/dev/null; printf \'j{"ok": true, "result": {"controls": [{"id": "GC-X"}]}}\'',
         r"malformed control entry",
     ),
     "exits-1-with-stderr": (

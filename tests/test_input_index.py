@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from gatecheck.digest import all_finite
 from gatecheck.engine.embedded import EmbeddedEngine, encode_input
 from gatecheck.engine.inputdoc import _trim
 from gatecheck.engine.policy import load_policy_set
@@ -114,6 +115,21 @@ def test_encode_input_writes_what_json_writes() -> None:
 def test_encode_input_refuses_numbers_json_cannot_carry(bad: float) -> None:
     with pytest.raises(EngineError, match="not finite"):
         encode_input({"evidence": {"sbom": [{"components": [{"score": bad}]}]}})
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        math.nan,
+        [math.inf],
+        {"a": [1, "s", None, True, {"b": [-math.inf]}]},
+        {"deep": [[[[{"x": math.nan}]]]]},
+        [0.5, {"k": [2.5, math.nan]}],
+    ],
+)
+def test_a_number_json_cannot_carry_is_found_at_any_depth(doc: Any) -> None:
+    assert not all_finite(doc)
+    assert all_finite(json.loads(json.dumps(doc).replace("NaN", "1").replace("Infinity", "1")))
 
 
 @pytest.mark.parametrize("doc", [{1: "a"}, {"big": 2**70}])
