@@ -40,7 +40,11 @@ def _key_bytes(items: list[dict[str, object]]) -> dict[str, int]:
 
 
 def measure(bundle: Path, repeat: int) -> None:
-    """Runs in a child process: prints one JSON line."""
+    """Runs in a child process: prints one JSON line. The cyclic collector is off, as in a
+    `gatecheck evaluate` process (cli/evaluate.py)."""
+    import gc
+
+    gc.disable()
     from gatecheck.bundles.store import read_manifest
     from gatecheck.engine.inputdoc import build_input
     from gatecheck.evidence import registry
