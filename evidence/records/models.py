@@ -372,22 +372,31 @@ class CmdbExport(Record):
     items: list[ConfigurationItem]
 
 
-RECORD_TYPES: dict[str, type[Record]] = {
-    "release-manifest": ReleaseManifest,
-    "change-record": ChangeRecord,
-    "approval": Approval,
-    "approval-list": ApprovalList,
-    "masking-attestation": MaskingAttestation,
-    "data-clone": DataClone,
-    "data-clone-list": DataCloneList,
-    "cmdb-export": CmdbExport,
-}
+RECORD_TYPES: dict[str, type[Record]] = {}
 """Every record type by its schema name (``gatecheck schema <name>``)."""
 
-KINDS: dict[str, type[Record]] = {
-    model.model_fields["kind"].default: model for model in RECORD_TYPES.values()
-}
+KINDS: dict[str, type[Record]] = {}
 """Record model by the ``kind`` a file declares."""
+
+
+def register(types: dict[str, type[Record]]) -> None:
+    """Adds a family of record types, by schema name and by the ``kind`` its files declare."""
+    RECORD_TYPES.update(types)
+    KINDS.update({model.model_fields["kind"].default: model for model in types.values()})
+
+
+register(
+    {
+        "release-manifest": ReleaseManifest,
+        "change-record": ChangeRecord,
+        "approval": Approval,
+        "approval-list": ApprovalList,
+        "masking-attestation": MaskingAttestation,
+        "data-clone": DataClone,
+        "data-clone-list": DataCloneList,
+        "cmdb-export": CmdbExport,
+    }
+)
 
 from gatecheck.evidence.records import lifecycle_models as lifecycle_records  # noqa: E402, F401 - registers its types
 from gatecheck.evidence.records import operations_models as operations_records  # noqa: E402, F401 - registers its types

@@ -132,5 +132,4 @@ RECORD_TYPES: dict[str, type[Record]] = {
 }
 """The operations record types by schema name (``gatecheck schema <name>``)."""
 
-records.RECORD_TYPES.update(RECORD_TYPES)
-records.KINDS.update({model.model_fields["kind"].default: model for model in RECORD_TYPES.values()})
+records.register(RECORD_TYPES)
