@@ -25,6 +25,16 @@ HOSTILE = [
     b'{"a": ":x", "a": 1}',  # a value that starts with a colon
     b'{"k":[{"x":1,"y":2},{"x":3,"x":4}]}',
     b'{"a":"\\":"}',
+    # duplicates hidden behind colons the text spells as escapes (the canonical writing has
+    # them as bytes)
+    b'{"a":1,"a":2,"b":"\\u003a"}',
+    b'{"a":1,"a":2,"b\\u003A":3}',
+    b'{"a":1,"a":2,"b":"\\u0022:"}',
+    b'{"a":1,"a":2,"b":"\\\\\\u003a"}',
+    b'{"a":"\\u003a"}',
+    b'{"a\\":1,"a\\":2,"c":"\\\\\\":"}',
+    b'{"a":":","a":1,"b":"x"}',
+    b"[9223372036854775807, 1234567890123456789012]",  # 64-bit, then beyond: a float
     b"[NaN]",
     b"[Infinity]",
     b"[-Infinity]",
@@ -77,6 +87,9 @@ def test_large_documents_take_the_fast_path() -> None:
     doc = {"components": [{"name": f"p{i}", "v": i, "f": i / 3} for i in range(1000)]}
     raw = json.dumps(doc, indent=1).encode()
     assert safe._fast_json(raw) == doc
+    # A 19-digit integer within 64 bits (a nanosecond timestamp) keeps the fast path.
+    doc["t"] = 1_700_000_000_000_000_000
+    assert safe._fast_json(json.dumps(doc).encode()) == doc
 
 
 _scalars = st.one_of(
@@ -106,3 +119,14 @@ def test_random_documents_decide_alike(value: Any, space: str, duplicate: bool) 
         member = first.split(",", 1)[0].rstrip("}")
         raw = b"[{" + member.encode() + b"," + raw[2:]
     assert _outcome(safe.load_json, raw) == _outcome(safe._strict_json, raw)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(min_value=2.0**63, allow_infinity=False), st.booleans())
+def test_orjson_writes_every_float_beyond_64_bits_with_an_exponent(
+    x: float, negative: bool
+) -> None:
+    """The fast path looks for large floats only when orjson's writing holds `e+`."""
+    import orjson
+
+    assert b"e+" in orjson.dumps(-x if negative else x)
