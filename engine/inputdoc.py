@@ -76,6 +76,7 @@ def _add_facts(
     evidence_config: dict[str, Any],
     release: dict[str, Any],
     authenticator: Authenticator,
+    keys: dict[str, str | None],
 ) -> None:
     ctx = ParseContext(labels=dict(entry.labels), config=evidence_config, release=release)
     doc = _read(root, entry)
@@ -84,7 +85,7 @@ def _add_facts(
     if verdict.excluded:
         return  # not vouched for at a stage that requires it: not a fact (GC-EVD-001 says so)
     for facts in parsed:
-        purl.annotate(entry.type, facts)
+        purl.annotate(entry.type, facts, keys)
         _trim(entry.type, facts)
         authenticator.attribute(entry.type, facts, verdict)
         facts["source"] = _source(entry)
@@ -126,11 +127,12 @@ def build_input(
     authenticator.attribute(RELEASE_FAMILY, release, verdict)
     release["source"] = _source(release_entry)
     evidence: dict[str, list[dict[str, Any]]] = {}
+    keys: dict[str, str | None] = {}  # purl -> package key, shared by the SBOMs and scans
     with progress("reading evidence", sum(e.size for e in manifest.evidence)) as advance:
         for entry in manifest.evidence:
             advance(entry.size)
             if entry.type != RELEASE_FAMILY:
-                _add_facts(evidence, root, entry, evidence_config, release, authenticator)
+                _add_facts(evidence, root, entry, evidence_config, release, authenticator, keys)
     return {
         "gatecheck_version": __version__,
         "stage": stage,

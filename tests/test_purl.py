@@ -78,3 +78,16 @@ def test_annotate_indexes_sbom_components_and_scan_packages_by_key() -> None:
     assert "name_key" not in scan["packages"][0]
     # a scan's name map: every package
     assert scan["index"] == {"purl": {"pkg:pypi/b@2": [1]}, "name": {"a@1": [0], "b@2": [1]}}
+
+
+def test_purl_keys_shared_between_files_give_the_same_index() -> None:
+    """build_input remembers purl keys across an evaluation's SBOMs and scans."""
+    purls = ["pkg:PyPI/Ruamel_Yaml@0.17.21", "pkg:npm/%40angular/core@16.2.0", "pkg:golang/x@v1"]
+    keys: dict[str, str | None] = {}
+    for family, field in (("sbom", "components"), ("vulnerability-scan", "packages")):
+        shared = {field: [{"name": "n", "version": "1", "purl": p} for p in purls]}
+        alone = {field: [{"name": "n", "version": "1", "purl": p} for p in purls]}
+        annotate(family, shared, keys)
+        annotate(family, alone)
+        assert shared["index"] == alone["index"]
+    assert keys == {p: purl_key(p) for p in purls}

@@ -65,6 +65,8 @@ def name_key(name: Any, version: Any) -> str | None:
     return None
 
 
+_UNKNOWN: Any = object()
+
 # family -> (the list of package-like items indexed by key, whether items with a purl key are
 # also indexed by name)
 INDEXED: dict[str, tuple[str, bool]] = {
@@ -73,31 +75,43 @@ INDEXED: dict[str, tuple[str, bool]] = {
 }
 
 
-def annotate(family: str, facts: dict[str, Any]) -> None:
+def annotate(family: str, facts: dict[str, Any], keys: dict[str, str | None] | None = None) -> None:
     """Add the ``index`` of an SBOM's components or a scan's packages by key (and an SBOM's
-    ``license_index`` and ``unidentified_index``). The keys live only in the index: the items stay as parsed."""
+    ``license_index`` and ``unidentified_index``). The keys live only in the index: the items
+    stay as parsed. ``keys`` remembers each purl's key across the files of one evaluation: an
+    SBOM and the scan of it name the same packages."""
     field, all_names = INDEXED.get(family, ("", False))
     items = facts.get(field)
     if isinstance(items, list):
         with safe.paused_gc():
-            facts["index"] = package_index(items, all_names=all_names)
+            facts["index"] = package_index(items, all_names=all_names, keys=keys)
             if family == "sbom":
                 if (licenses := license_index(items)) is not None:
                     facts["license_index"] = licenses
                 facts["unidentified_index"] = unidentified_index(items)
 
 
-def package_index(items: list[Any], *, all_names: bool) -> dict[str, dict[str, list[int]]]:
+def package_index(
+    items: list[Any], *, all_names: bool, keys: dict[str, str | None] | None = None
+) -> dict[str, dict[str, list[int]]]:
     """Positions of the items by purl key and by name key, in one pass (items lacking a key
     are absent from that map; with ``all_names`` false, so are items with a purl key from the
-    name map)."""
+    name map). ``keys``: purl -> purl_key(purl), read and filled."""
     by_purl: dict[str, list[int]] = {}
     by_name: dict[str, list[int]] = {}
     get_purl, get_name = by_purl.get, by_name.get
+    memo: dict[str, str | None] = {} if keys is None else keys
+    remembered = memo.get
     for i, item in enumerate(items):
         if type(item) is not dict:
             continue
-        key = purl_key(item.get("purl"))
+        purl = item.get("purl")
+        if type(purl) is str:
+            key = remembered(purl, _UNKNOWN)
+            if key is _UNKNOWN:
+                key = memo[purl] = purl_key(purl)
+        else:
+            key = None
         if key is not None:
             if (positions := get_purl(key)) is None:
                 by_purl[key] = [i]
@@ -106,10 +120,9 @@ def package_index(items: list[Any], *, all_names: bool) -> dict[str, dict[str, l
             if not all_names:
                 continue
         name, version = item.get("name"), item.get("version")
-        if type(name) is str and type(version) is str and name and version:
-            key = f"{name.lower()}@{version}"
-        elif (key := name_key(name, version)) is None:
+        if not (type(name) is str and type(version) is str and name and version):
             continue
+        key = f"{name.lower()}@{version}"  # name_key, inlined
         if (positions := get_name(key)) is None:
             by_name[key] = [i]
         else:
