@@ -320,6 +320,13 @@ def test_pip_audit_skipped_dependencies_are_unaudited() -> None:
             b' "descriptor": {"name": "grype"}}',
             "/matches/0/vulnerability has no id",
         ),
+        (
+            # detection reads the first five dependencies; the sixth is not one
+            b'{"dependencies": ['
+            + b'{"name": "a", "version": "1", "vulns": []}, ' * 5
+            + b'"b"], "fixes": []}',
+            "/dependencies/5 is not an object",
+        ),
     ],
 )
 def test_unreadable_reports_raise_one_line_evidence_errors(raw: bytes, message: str) -> None:

@@ -192,17 +192,26 @@ def sbom_facts(
 # -- JSON ------------------------------------------------------------------------------------
 
 
-def _licenses(entries: Any) -> list[dict[str, Any]]:
+def _licenses(entries: Any, shared: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A component's licenses. Runs once per component, and an SBOM names a handful of
+    distinct licenses: the fact of an id or expression is made once per document and
+    ``shared`` by the components that name it (facts are never changed once made)."""
     found: list[dict[str, Any]] = []
-    for entry in entries if isinstance(entries, list) else []:
-        if not isinstance(entry, dict):
+    for entry in entries if type(entries) is list else ():
+        if type(entry) is not dict:
             continue
-        if isinstance(entry.get("expression"), str):
-            found.append(license_fact(entry["expression"]))
+        expression = entry.get("expression")
+        if type(expression) is str:
+            if (fact := shared.get(expression)) is None:
+                fact = shared[expression] = license_fact(expression)
+            found.append(fact)
         lic = entry.get("license")
-        if isinstance(lic, dict):
-            if isinstance(lic.get("id"), str):
-                found.append(license_fact(lic["id"]))
+        if type(lic) is dict:
+            spdx_id = lic.get("id")
+            if type(spdx_id) is str:
+                if (fact := shared.get(spdx_id)) is None:
+                    fact = shared[spdx_id] = license_fact(spdx_id)
+                found.append(fact)
             elif isinstance(lic.get("name"), str):
                 text = lic.get("text")
                 if isinstance(text, dict):
@@ -221,7 +230,9 @@ def _hashes(entries: Any) -> dict[str, str]:
     return out
 
 
-def _component(comp: dict[str, Any], pointer: str) -> dict[str, Any]:
+def _component(
+    comp: dict[str, Any], pointer: str, shared: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     # Runs once per component (50,000 in large SBOMs): kept free of helper calls.
     name, version = comp.get("name"), comp.get("version")
     purl, kind = comp.get("purl"), comp.get("type")
@@ -231,7 +242,7 @@ def _component(comp: dict[str, Any], pointer: str) -> dict[str, Any]:
         "version": version if isinstance(version, str) else None,
         "purl": purl if isinstance(purl, str) else None,
         "type": kind if isinstance(kind, str) else None,
-        "licenses": _licenses(licenses) if licenses else [],
+        "licenses": _licenses(licenses, shared) if licenses else [],
         "hashes": _hashes(hashes) if hashes else {},
         "pointer": pointer,
     }
@@ -240,13 +251,14 @@ def _component(comp: dict[str, Any], pointer: str) -> dict[str, Any]:
 def _walk_components(comps: Any, pointer: str, out: list[dict[str, Any]]) -> None:
     # Nested components (assemblies) are part of what the artifact contains.
     stack = [(comps, pointer)]
+    shared: dict[str, dict[str, Any]] = {}  # license facts by id or expression
     while stack:
         items, base = stack.pop()
         if not isinstance(items, list):
             continue
         for i, comp in enumerate(items):
             if isinstance(comp, dict):
-                out.append(_component(comp, f"{base}/{i}"))
+                out.append(_component(comp, f"{base}/{i}", shared))
                 if "components" in comp:
                     stack.append((comp["components"], f"{base}/{i}/components"))
 
@@ -400,7 +412,7 @@ class CycloneDxParser(EvidenceParser):
         subject_raw = metadata.get("component")
         subjects = []
         if isinstance(subject_raw, dict):
-            subjects.append(subject_facts(_component(subject_raw, "/metadata/component")))
+            subjects.append(subject_facts(_component(subject_raw, "/metadata/component", {})))
         components: list[dict[str, Any]] = []
         _walk_components(bom.get("components"), "/components", components)
         return sbom_facts(

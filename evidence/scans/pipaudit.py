@@ -40,9 +40,13 @@ class PipAuditParser(EvidenceParser):
         if not isinstance(obj, dict) or not _is_pip_audit(obj):
             raise EvidenceError(f"{doc.name}: not a pip-audit JSON report")
         packages, unaudited, vulns = [], [], []
+        # Runs once per dependency (50,000 in large environments): each value read once.
         for i, dep in enumerate(obj["dependencies"]):
-            name = str(dep.get("name"))
-            version = dep.get("version") if isinstance(dep.get("version"), str) else None
+            if type(dep) is not dict:
+                raise EvidenceError(f"{doc.name}: /dependencies/{i} is not an object")
+            name, version = dep.get("name"), dep.get("version")
+            name = name if type(name) is str else str(name)
+            version = version if type(version) is str else None
             package = {
                 "name": name,
                 "version": version,
