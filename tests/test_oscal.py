@@ -5,13 +5,17 @@ and checked by `trestle validate` in a trestle workspace."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from helpers import run_gatecheck
 
 trestle = pytest.importorskip("trestle", reason="compliance-trestle is in the test extra")
@@ -20,6 +24,7 @@ from trestle.oscal.assessment_results import AssessmentResults  # noqa: E402
 from trestle.oscal.component import ComponentDefinition  # noqa: E402
 
 from gatecheck.engine.formats import render  # noqa: E402
+from gatecheck.engine.formats._common import authenticity_summary  # noqa: E402
 from gatecheck.engine.formats._oscal import PROP_NS, oscal_control_id, stable_uuid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +45,9 @@ runpy.run_module("gatecheck", run_name="__main__")
 """
 
 
-def evaluate(bundle: Path, stage: str, out: Path) -> tuple[int, dict[str, Any], Path]:
+def evaluate(
+    bundle: Path, stage: str, out: Path, config: list[str] = CONFIG
+) -> tuple[int, dict[str, Any], Path]:
     """One CLI evaluation writing the JSON report and the OSCAL document side by side."""
     out.mkdir(parents=True, exist_ok=True)
     oscal = out / "assessment-results.json"
@@ -49,7 +56,7 @@ def evaluate(bundle: Path, stage: str, out: Path) -> tuple[int, dict[str, Any], 
         str(bundle),
         "--stage",
         stage,
-        *CONFIG,
+        *config,
         "--format",
         "oscal",
         "--output",
@@ -396,3 +403,327 @@ def test_missing_trestle_is_one_line_and_exit_2(tmp_path) -> None:
         assert "pip install 'gatecheck[oscal]'" in lines[0]
         assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert not (tmp_path / "x.json").exists()
+
+
+# -- who vouched for the evidence ---------------------------------------------------------------
+
+AUTH_DATA = ROOT / "tests" / "data" / "authenticity"
+APPROVAL = {
+    "decision": "approved",
+    "change_id": "CHG0041702",
+    "release_version": "1.4.0",
+    "approver": "r.haddad@example.org",
+    "roles": ["security"],
+    "type": "cab",
+    "time": "2026-11-25T16:25:00Z",
+}
+
+
+@dataclass
+class Vouched:
+    """A bundle of real attestations evaluated at production and staging: each file's path,
+    the key id of the key that signed it (independently computed) and both runs."""
+
+    paths: dict[str, str]
+    key_ids: dict[str, str]
+    runs: dict[str, tuple[int, dict[str, Any], Path]]
+
+
+def key_id(key: ed25519.Ed25519PrivateKey) -> str:
+    der = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return "key:" + hashlib.sha256(der).hexdigest()
+
+
+def bundle_path(source: Path) -> str:
+    """Where the bundle stores ``source``: named by its content."""
+    return "evidence/" + hashlib.sha256(source.read_bytes()).hexdigest() + source.suffix
+
+
+@pytest.fixture(scope="module")
+def vouched(tmp_path_factory) -> Vouched:
+    from helpers import make_bundle
+    from trust_support import TrustKit, bundle_release, sign_bundle_release
+
+    from gatecheck.bundles.store import add_evidence, seal_bundle
+
+    base = tmp_path_factory.mktemp("oscal-vouched")
+    root, work = base / "bundle", base / "signed"
+    work.mkdir()
+    make_bundle(root, seal=False)
+    kit = TrustKit.for_release(bundle_release(root)[1])
+    kit.person("r.haddad", ["security"], ["r.haddad@example.org"])
+    stranger = ed25519.Ed25519PrivateKey.generate()  # a key no trust policy lists
+    files = {
+        "release": sign_bundle_release(kit, root, work / "release.dsse.json"),
+        "sbom": kit.attest(AUTH_DATA / "sbom.cdx.json", "sbom", "ci-build", work / "sbom.json"),
+        # What the scanner wrote, unsigned: excluded where authentication is required.
+        "scan": AUTH_DATA / "pip-audit.json",
+        # A real key of the trust policy, r.haddad's, on test results it is not authorized for.
+        "junit": kit.attest(
+            AUTH_DATA / "junit-unit.xml",
+            "test-results",
+            "r.haddad",
+            work / "junit.json",
+            kind="unit",
+        ),
+        "coverage": kit.attest(AUTH_DATA / "coverage.xml", "coverage", stranger, work / "cov.json"),
+        "approval": kit.approval(APPROVAL, "r.haddad", work / "approval.json"),
+    }
+    add_evidence(root, list(files.values()))
+    seal_bundle(root)
+    config = ["--config", str(kit.write_config(work / "gatecheck.yaml")), "--at", AT]
+    return Vouched(
+        paths={name: bundle_path(path) for name, path in files.items()},
+        key_ids={
+            "ci-build": key_id(kit.key("ci-build")),
+            "change-system": key_id(kit.key("change-system")),
+            "r.haddad": key_id(kit.key("r.haddad")),
+        },
+        runs={
+            stage: evaluate(root, stage, base / stage, config)
+            for stage in ("production", "staging")
+        },
+    )
+
+
+def resources(model: AssessmentResults) -> dict[str, Any]:
+    return {r.rlinks[0].href: r for r in model.back_matter.resources}
+
+
+def parties(model: AssessmentResults) -> dict[str, Any]:
+    return {p.uuid: p for p in model.metadata.parties or []}
+
+
+def signer_of(model: AssessmentResults, resource: Any) -> Any:
+    """The party a resource's ``signer-party-uuid`` names (it must exist)."""
+    (uuid,) = props(resource)["signer-party-uuid"]
+    return parties(model)[uuid]
+
+
+def test_each_evidence_file_says_who_vouched_for_it(vouched) -> None:
+    _, report, path = vouched.runs["production"]
+    model = AssessmentResults.oscal_read(path)
+    files = resources(model)
+    assert set(vouched.paths.values()) <= set(files)
+    verdicts = {e["path"]: e for e in report["authenticity"]["evidence"]}
+    for href, resource in files.items():
+        p = props(resource)
+        assert p["authenticity-required"] == ["true"], href
+        assert p["authenticated"] == [str(verdicts[href]["authenticated"]).lower()], href
+
+    sbom = files[vouched.paths["sbom"]]
+    p = props(sbom)
+    assert (p["authenticated"], p["excluded"], p["signer"]) == (["true"], ["false"], ["ci-build"])
+    assert next(x.class_ for x in sbom.props if x.name == "signer") == "producer"
+    assert p["signer-identity"] == [vouched.key_ids["ci-build"]]
+    assert "unauthenticated-reason" not in p
+    party = signer_of(model, sbom)
+    assert (party.name, party.type) == ("ci-build", "organization")
+    assert [(str(x.scheme), x.id) for x in party.external_ids] == [
+        ("https://gatecheck.dev/ns/oscal/signer-identity", vouched.key_ids["ci-build"])
+    ]
+    # The release manifest's signer is another party, with its own key.
+    assert signer_of(model, files[vouched.paths["release"]]).name == "change-system"
+
+    scan = props(files[vouched.paths["scan"]])
+    assert (scan["authenticated"], scan["excluded"]) == (["false"], ["true"])
+    assert scan["unauthenticated-reason"][0].startswith("not signed")
+    assert not {"signer", "signer-party-uuid", "signer-identity"} & set(scan)
+
+
+def test_a_file_signed_by_the_wrong_key_names_the_key_but_no_signer(vouched) -> None:
+    _, _, path = vouched.runs["production"]
+    model = AssessmentResults.oscal_read(path)
+    files = resources(model)
+    # r.haddad's real key on test results: the key is named, nobody vouched for the file.
+    junit = props(files[vouched.paths["junit"]])
+    assert (junit["authenticated"], junit["excluded"]) == (["false"], ["true"])
+    assert junit["signer-identity"] == [vouched.key_ids["r.haddad"]]
+    assert "not authorize for test-results" in junit["unauthenticated-reason"][0]
+    assert "signer" not in junit and "signer-party-uuid" not in junit
+    # ... nor does it make anyone a party: the parties are exactly who vouched for a file, each
+    # with the one key it signed with.
+    listed = {p.name: [x.id for x in p.external_ids] for p in model.metadata.parties}
+    assert listed == {name: [key] for name, key in vouched.key_ids.items()}
+    # A key the trust policy does not list: no identity verified at all.
+    coverage = props(files[vouched.paths["coverage"]])
+    assert (coverage["authenticated"], coverage["excluded"]) == (["false"], ["true"])
+    assert "does not verify" in coverage["unauthenticated-reason"][0]
+    assert "signer-identity" not in coverage and "signer" not in coverage
+
+
+def test_an_approval_carries_its_verified_signer_as_a_person(vouched) -> None:
+    _, report, path = vouched.runs["production"]
+    model = AssessmentResults.oscal_read(path)
+    approval = resources(model)[vouched.paths["approval"]]
+    (entry,) = [a for a in report["authenticity"]["approvals"] if a["authenticated"]]
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for p in approval.props:
+        if p.group:
+            grouped.setdefault(p.group, {}).setdefault(p.name, []).append(p.value)
+    (group,) = grouped.values()
+    assert group["approval-kind"] == ["cab"] and group["approval-decision"] == ["approved"]
+    assert group["approval-authenticated"] == ["true"]
+    assert group["approval-person"] == ["r.haddad"]
+    assert group["approval-role"] == ["security"]
+    assert group["approval-claimed-approver"] == ["r.haddad@example.org"]
+    assert group["approval-signer-identity"] == [vouched.key_ids["r.haddad"]] == [entry["identity"]]
+    party = parties(model)[group["approval-signer-party-uuid"][0]]
+    assert (party.name, party.type) == ("r.haddad", "person")
+    assert props(party)["trust-principal"] == ["person"]
+    assert props(approval)["signer"] == ["r.haddad"]
+    # Each party performs its role: producers and approvers as OSCAL responsible parties.
+    roles = {r.role_id: set(r.party_uuids) for r in model.metadata.responsible_parties}
+    assert {r.id for r in model.metadata.roles} == set(roles) == {"approver", "evidence-producer"}
+    assert roles["approver"] == {party.uuid}
+    by_name = {p.name: p.uuid for p in model.metadata.parties}
+    assert roles["evidence-producer"] == {by_name["ci-build"], by_name["change-system"]}
+
+
+def test_observations_say_whether_the_evidence_they_cite_counted(vouched) -> None:
+    _, report, path = vouched.runs["production"]
+    result = AssessmentResults.oscal_read(path).results[0]
+    seen: dict[str, tuple[list[str], list[str]]] = {}
+    for obs in result.observations:
+        for item in obs.relevant_evidence or []:
+            p = props(item)
+            if "authenticated" in p:
+                seen[item.href] = (p["authenticated"], p["excluded"], p.get("signer"))
+    assert seen[vouched.paths["scan"]] == (["false"], ["true"], None)
+    assert seen[vouched.paths["junit"]] == (["false"], ["true"], None)
+    assert seen[vouched.paths["sbom"]] == (["true"], ["false"], ["ci-build"])
+    assert props(result)["authenticity"] == [authenticity_summary(report)]
+    assert props(result)["authenticity-required"] == ["true"]
+    assert "facts of 3 excluded" in props(result)["authenticity"][0]
+
+
+def test_at_staging_nothing_is_required_or_excluded(vouched) -> None:
+    _, report, path = vouched.runs["staging"]
+    assert report["authenticity"]["required"] is False
+    model = AssessmentResults.oscal_read(path)
+    files = resources(model)
+    for name in ("scan", "junit", "coverage"):
+        p = props(files[vouched.paths[name]])
+        assert (p["authenticity-required"], p["authenticated"], p["excluded"]) == (
+            ["false"],
+            ["false"],
+            ["false"],
+        ), name
+    assert props(files[vouched.paths["sbom"]])["signer"] == ["ci-build"]
+    assert props(model.results[0])["authenticity-required"] == ["false"]
+
+
+def test_trestle_validate_accepts_the_parties_and_checks_their_roles(vouched, tmp_path) -> None:
+    path = vouched.runs["production"][2]
+    workspace = tmp_path / "ws"
+    proc = trestle_validate(path, "assessment-results", workspace)
+    assert proc.returncode == 0 and "VALID" in proc.stdout, proc.stdout + proc.stderr
+    # A copy whose responsible parties perform a role the document never defines.
+    doc = json.loads(path.read_text())
+    doc["assessment-results"]["metadata"]["roles"].pop()
+    broken = tmp_path / "no-role.json"
+    broken.write_text(json.dumps(doc), encoding="utf-8")
+    proc = trestle_validate(broken, "assessment-results", workspace)
+    assert proc.returncode != 0 and "INVALID" in proc.stdout, proc.stdout + proc.stderr
+
+
+AUTH_PROPS = {
+    "authenticity",
+    "authenticity-required",
+    "authenticated",
+    "excluded",
+    "signer",
+    "signer-party-uuid",
+    "signer-identity",
+    "unauthenticated-reason",
+    "verified-by-control",
+}
+
+
+def all_props(node: Any) -> list[dict[str, Any]]:
+    """Every property anywhere in a JSON document."""
+    if isinstance(node, dict):
+        own = node["props"] if isinstance(node.get("props"), list) else []
+        return own + [p for key, value in node.items() if key != "props" for p in all_props(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in all_props(value)]
+    return []
+
+
+def without_authenticity(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with everything the authenticity block added taken out again."""
+    doc = copy.deepcopy(doc)
+
+    def strip(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("props"), list):
+                node["props"] = [
+                    p
+                    for p in node["props"]
+                    if p["name"] not in AUTH_PROPS and not p["name"].startswith("approval-")
+                ]
+            for value in node.values():
+                strip(value)
+        elif isinstance(node, list):
+            for value in node:
+                strip(value)
+
+    strip(doc)
+    for key in ("roles", "parties", "responsible-parties"):
+        doc["assessment-results"]["metadata"].pop(key, None)
+    return doc
+
+
+def test_a_report_without_authenticity_renders_as_before(vouched) -> None:
+    _, report, _ = vouched.runs["production"]
+    with_block = json.loads(render(report, "oscal"))
+    older = {k: v for k, v in report.items() if k != "authenticity"}
+    out = render(older, "oscal")
+    doc = json.loads(out)
+    assert without_authenticity(with_block) == doc  # the block only ever adds
+    names = {p["name"] for p in all_props(doc)}
+    assert names and not names & AUTH_PROPS
+    assert not [n for n in names if n.startswith("approval-")]
+    assert not {"roles", "parties", "responsible-parties"} & set(
+        doc["assessment-results"]["metadata"]
+    )
+    assert "signer-identity" not in out
+
+
+def test_hostile_signer_names_and_identities_stay_data() -> None:
+    from formats_support import realistic
+
+    report = copy.deepcopy(realistic()[0])
+    evidence = report["authenticity"]["evidence"]
+    vouched_entry = next(e for e in evidence if e["authenticated"] and e["type"] == "sbom")
+    vouched_entry["producer"] = 'ci-build" <script>alert(1)</script>\nroot'
+    vouched_entry["identity"] = 'key:<b>"x"</b>\n\x1b[31mred'
+    unauth = next(e for e in evidence if e["type"] == "coverage")
+    unauth.update(authenticated=False, excluded=True, producer=None, reason="bad\n<i>'q'</i>")
+    report["authenticity"]["approvals"] = [
+        {
+            "path": vouched_entry["path"],
+            "pointer": "/x",
+            "kind": "cab\n<u>",
+            "decision": 'approved"',
+            "person": "<p>\nerson",
+            "roles": ["a\nb"],
+            "identity": "key:\n<k>",
+            "authenticated": True,
+        }
+    ]
+    out = render(report, "oscal")
+    model = AssessmentResults.model_validate(json.loads(out)["assessment-results"])
+    files = resources(model)
+    sbom = props(files[vouched_entry["path"]])
+    assert sbom["signer"] == ['ci-build" <script>alert(1)</script> root']
+    assert sbom["signer-identity"] == ['key:<b>"x"</b> \\x1b[31mred']  # made printable
+    assert sbom["approval-person"] == ["<p> erson"] and sbom["approval-role"] == ["a b"]
+    assert sbom["approval-signer-identity"] == ["key: <k>"]
+    party = signer_of(model, files[vouched_entry["path"]])
+    assert party.name == 'ci-build" <script>alert(1)</script> root'
+    assert party.external_ids[0].id == 'key:<b>"x"</b> \\x1b[31mred'
+    assert props(files[unauth["path"]])["unauthenticated-reason"] == ["bad <i>'q'</i>"]
+    assert "\x1b" not in out
+    # Same hostile report, same document: the party's UUID depends on the name, not on order.
+    assert render(report, "oscal") == out

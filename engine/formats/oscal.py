@@ -10,6 +10,9 @@ waiver as a risk whose status is deviation-approved; not_applicable -> satisfied
 implementation-status not-applicable; anything else -> not-satisfied. An evaluation that ended
 in error has no findings at all, so nothing in it reads as satisfied.
 
+Who vouched for each evidence file and approval (the report's ``authenticity``) becomes parties
+and properties on the evidence (``_oscal_authenticity``).
+
 Every UUID is uuid5 over the bundle digest, policy digest, stage, effective time and the
 control, so evaluating the same bundle under the same policy gives the same document up to
 ``last-modified`` (the report's creation time).
@@ -37,6 +40,7 @@ from gatecheck.engine.formats._oscal import (
     token,
     validation_message,
 )
+from gatecheck.engine.formats._oscal_authenticity import Vouching
 from gatecheck.errors import GatecheckError, ReportError
 from gatecheck.timeutil import parse_rfc3339
 
@@ -97,10 +101,11 @@ def _relevant_evidence(
     info: dict[str, Any],
     evidence: list[dict[str, Any]],
     ids: tuple[Any, ...],
+    vouching: Vouching,
 ) -> list[Any]:
     """The bundle files behind a result: the ones its findings cite, else (a pass cites none)
     every bundle file of the evidence types the control reads. Each links to its back-matter
-    resource, which carries the file's sha256 as an OSCAL hash."""
+    resource, which carries the file's sha256 as an OSCAL hash and who vouched for it."""
     from trestle.oscal.common import Link, RelevantEvidence
 
     by_path = {str(e.get("path")): e for e in evidence if e.get("path")}
@@ -121,6 +126,7 @@ def _relevant_evidence(
         if entry.get("type"):
             props.append(prop("evidence-type", entry["type"]))
         props += [prop("json-pointer", p) for p in cited]
+        props += vouching.evidence_props(path)
         kind = entry.get("type") or "evidence"
         out.append(
             RelevantEvidence(
@@ -264,14 +270,15 @@ def _components(report: dict[str, Any], ids: tuple[str, ...]) -> tuple[list[Any]
     return [tool, subject], tool_uuid, release_uuid
 
 
-def _back_matter(evidence: list[dict[str, Any]], ids: tuple[str, ...]) -> Any:
+def _back_matter(evidence: list[dict[str, Any]], ids: tuple[str, ...], vouching: Vouching) -> Any:
     from trestle.oscal.common import BackMatter, Hash, Resource, Rlink
 
     resources = [
         Resource(
             uuid=_resource_uuid(ids, e["path"]),
             title=line(f"{e.get('type') or 'evidence'}: {e['path']}"),
-            props=[prop("evidence-type", e.get("type") or "unknown")],
+            props=[prop("evidence-type", e.get("type") or "unknown")]
+            + vouching.resource_props(str(e["path"])),
             rlinks=[Rlink(href=e["path"], hashes=[Hash(algorithm="SHA-256", value=e["sha256"])])],
         )
         for e in evidence
@@ -315,6 +322,7 @@ def build(report: dict[str, Any], catalog: dict[str, dict[str, Any]] | None = No
     evidence = list((report.get("bundle") or {}).get("evidence") or [])
     applied = {str(w.get("id")): w for w in (report.get("waivers") or {}).get("applied") or []}
     components, tool_uuid, release_uuid = _components(report, ids)
+    vouching = Vouching(report, ids)
     origin = Origin(actors=[OriginActor(type="tool", actor_uuid=tool_uuid)])
     subject = SubjectReference(subject_uuid=release_uuid, type="component")
 
@@ -336,7 +344,7 @@ def build(report: dict[str, Any], catalog: dict[str, dict[str, Any]] | None = No
                 types=["control-objective"],
                 origins=[origin],
                 subjects=[subject],
-                relevant_evidence=_relevant_evidence(r, info, evidence, ids) or None,
+                relevant_evidence=_relevant_evidence(r, info, evidence, ids, vouching) or None,
                 collected=effective,
             )
         )
@@ -391,6 +399,7 @@ def build(report: dict[str, Any], catalog: dict[str, dict[str, Any]] | None = No
         for item in weakened(report)
     ]
     result_props += [prop("config-source", source) for source in config_sources(report)]
+    result_props += vouching.result_props()
     result = Result(
         uuid=stable_uuid(*ids, "result"),
         title=line(f"{TITLE}: {components[1].title} at {stage}"),
@@ -418,6 +427,9 @@ def build(report: dict[str, Any], catalog: dict[str, dict[str, Any]] | None = No
             version=str(report.get("gatecheck_version") or "unknown"),
             oscal_version=OSCAL_VERSION,
             props=[prop("report-type", report.get("report_type") or "unknown")],
+            roles=vouching.roles(),
+            parties=vouching.parties(),
+            responsible_parties=vouching.responsible_parties(),
         ),
         import_ap=ImportAp(
             href=f"urn:gatecheck:policy-set:{policy_digest}",
@@ -425,7 +437,7 @@ def build(report: dict[str, Any], catalog: dict[str, dict[str, Any]] | None = No
             f"this digest (the report's policy_digest) evaluated at stage {stage}.",
         ),
         results=[result],
-        back_matter=_back_matter(evidence, ids),
+        back_matter=_back_matter(evidence, ids, vouching),
     )
 
 
