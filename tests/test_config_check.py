@@ -251,3 +251,23 @@ def test_without_a_configuration_file_there_is_nothing_to_report(tmp_path: Path)
     result = invoke(["config", "show", "--format", "json"], tmp_path)
     assert result.exit_code == 0
     assert json.loads(result.stdout)["check"]["problems"] == []
+
+
+def test_with_the_server_engine_control_ids_are_read_locally(tmp_path: Path) -> None:
+    # Nothing listens on port 9: reading the catalog from the server would fail (and, in
+    # upload mode, replace the server's modules).
+    env = {"GATECHECK_ENGINE": "server", "GATECHECK_OPA_URL": "http://127.0.0.1:9"}
+    result = show(tmp_path, write(tmp_path, CONFIG), "--at", AT, env=env)
+    assert result.exit_code == 2
+    assert "'GC-ART-05' is not in the policy set" in result.stdout
+    assert "not checked" not in result.stdout
+
+
+def test_control_ids_that_cannot_be_read_are_a_warning_saying_so(tmp_path: Path) -> None:
+    env = {"GATECHECK_ENGINE": "opa", "GATECHECK_OPA_PATH": str(tmp_path / "no-opa")}
+    config = {"trust": PEOPLE, "waivers": [WAIVERS[0]]}
+    result = show(tmp_path, write(tmp_path, config), "--at", AT, env=env)
+    assert result.exit_code == 0
+    (line,) = [line for line in result.stdout.splitlines() if "not checked" in line]
+    assert line.strip().startswith("WARNING  waived controls not checked: ")
+    assert "GC-ART-05" not in result.stdout  # nothing claimed about the control either way
