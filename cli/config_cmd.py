@@ -32,6 +32,7 @@ PARAMS = {
 }
 _GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.PROMPT)
 RESOLVED_KEY = "gatecheck.resolved_settings"
+STAGES = ("dev", "staging", "production", "post-deploy")
 
 
 def apply_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,29 +86,71 @@ def _show_value(value: Any) -> str:
     help="Configuration file to show instead of the discovered one.",
 )
 @click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    help="Check at this stage only (default: GATECHECK_STAGE, else every stage).",
+)
+@click.option(
+    "--at", "at", metavar="RFC3339", help="Judge waivers at this time, as evaluate --at does "
+    "(default: now).",
+)  # fmt: skip
+@click.option(
+    "--policy", "policy_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Extra Rego policy directory, as evaluate takes it (repeatable).",
+)  # fmt: skip
+@click.option(
+    "--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Data document, as evaluate takes it (repeatable).",
+)  # fmt: skip
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @handle_errors
-def show(config_file: Path | None, fmt: str) -> None:
-    """Print the effective settings and where each value came from.
+def show(
+    config_file: Path | None,
+    stage: str | None,
+    at: str | None,
+    policy_dirs: tuple[Path, ...],
+    data_files: tuple[Path, ...],
+    fmt: str,
+) -> None:
+    """Print the effective settings and where each value came from, and check the
+    configuration as `gatecheck evaluate` would: every problem that would stop it (exit 2)
+    and every waiver it would ignore (a warning, exit 0).
 
     Precedence: flags > GATECHECK_* environment variables > gatecheck.toml (or
     [tool.gatecheck] in pyproject.toml) in the working directory > defaults.
     """
-    from gatecheck.engine.config import load_config
+    from gatecheck.engine.config import STAGES as ALL_STAGES
+    from gatecheck.engine.config import read_config
+    from gatecheck.engine.config_check import check_config
     from gatecheck.engine.settings import SPEC_BY_NAME, resolve
+    from gatecheck.timeutil import now_utc, parse_rfc3339
 
-    resolved = resolve(flags={"config": config_file} if config_file else {})
+    flags: dict[str, Any] = {"config": config_file, "stage": stage}
+    flags |= {"policy": list(policy_dirs), "data": list(data_files)}
+    resolved = resolve(flags=flags)
+    effective = parse_rfc3339(at, what="--at") if at else now_utc()
     policy_config = None
     if resolved.config_file:
-        loaded, _ = load_config(resolved.config_file)
-        policy_config = {
-            "params": sorted(loaded.params),
-            "stage_profiles": sorted(loaded.stages),
-            "waivers": len(loaded.waivers),
-            "trusted_keys": len(loaded.trusted_keys),
-            "sigstore_trusted_root": loaded.sigstore_trusted_root,
-        }
+        loaded, _, _ = read_config(resolved.config_file)
+        if loaded is not None:
+            policy_config = {
+                "params": sorted(loaded.params),
+                "stage_profiles": sorted(loaded.stages),
+                "waivers": len(loaded.waivers),
+                "trusted_keys": len(loaded.trusted_keys),
+                "sigstore_trusted_root": loaded.sigstore_trusted_root,
+            }
+    stage = resolved.value("stage")
+    check = check_config(
+        resolved.config_file,
+        at=effective,
+        stages=(stage,) if stage else ALL_STAGES,
+        policy_dirs=[Path(p) for p in resolved.value("policy")],
+        data_files=[Path(p) for p in resolved.value("data")],
+        catalog=_catalog_reader(resolved),
+    )
     if fmt == "json":
         document = {
             "config_file": str(resolved.config_file) if resolved.config_file else None,
@@ -117,9 +160,47 @@ def show(config_file: Path | None, fmt: str) -> None:
                 for name, s in resolved.settings.items()
             },
             "policy_config": policy_config,
+            "check": check.as_dict(),
         }
         sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
-        return
+    else:
+        _show_text(resolved, policy_config)
+        _show_check(check)
+    if check.errors:
+        click.echo(
+            f"gatecheck: error: {len(check.errors)} configuration problem(s) would stop "
+            "`gatecheck evaluate` (listed on stdout)",
+            err=True,
+        )
+        sys.exit(2)
+
+
+def _catalog_reader(resolved: Any) -> Callable[[Any], dict[str, Any]]:
+    """Reads the control IDs with the configured engine; a server's stands in for the local
+    embedded one (a catalog query changes the modules a server in bundle mode must serve, and
+    would upload them in upload mode)."""
+
+    def read(policies: Any) -> dict[str, Any]:
+        from gatecheck.engine.backends import make_engine
+        from gatecheck.engine.policy_docs import control_catalog
+
+        name = resolved.value("engine")
+        engine = make_engine(
+            "embedded" if name == "server" else name,
+            opa_path=resolved.value("opa_path"),
+            timeout=resolved.value("timeout"),
+        )
+        try:
+            return control_catalog(engine, policies)
+        finally:
+            engine.close()
+
+    return read
+
+
+def _show_text(resolved: Any, policy_config: dict[str, Any] | None) -> None:
+    from gatecheck.engine.settings import SPEC_BY_NAME
+
     where = (
         f"{resolved.config_file} ({resolved.config_source})"
         if resolved.config_file
@@ -145,3 +226,20 @@ def show(config_file: Path | None, fmt: str) -> None:
             f"[{', '.join(policy_config['stage_profiles'])}], {policy_config['waivers']} waivers, "
             f"{policy_config['trusted_keys']} trusted keys"
         )
+
+
+def _show_check(check: Any) -> None:
+    from gatecheck.timeutil import format_rfc3339
+
+    stages = ", ".join(check.stages)
+    click.echo(
+        f"check as evaluate at {format_rfc3339(check.at)}, stage {stages}: "
+        f"{len(check.errors)} errors, {len(check.warnings)} warnings"
+    )
+    for problem in check.problems:
+        at_stages = (
+            f" [{', '.join(problem.stages)}]"
+            if problem.stages and len(problem.stages) < len(check.stages)
+            else ""
+        )
+        click.echo(f"  {problem.severity.upper():<7}  {problem.message}{at_stages}")

@@ -83,6 +83,14 @@ def test_cmd(
     "--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="gatecheck configuration whose parameters, stage profiles and trust policy the "
+    "bundle's data carries (data.gatecheck.config), as `evaluate --config` uses them; "
+    "evaluations against the server must give the same file.",
+)
+@click.option(
     "--signing-key",
     type=click.Path(dir_okay=False, path_type=Path),
     help="PEM private key (RSA or ECDSA P-256/P-384): also write OPA's .signatures.json, "
@@ -99,11 +107,14 @@ def build(
     output: Path,
     policy_dirs: tuple[Path, ...],
     data_files: tuple[Path, ...],
+    config_file: Path | None,
     signing_key: Path | None,
     key_id: str,
 ) -> None:
-    """Write the policy set as an OPA bundle whose revision is the policy digest."""
-    from gatecheck.engine.opa_bundle import write_opa_bundle
+    """Write the policy set as an OPA bundle whose revision is the policy revision: the one
+    `evaluate --engine server` computes from the same --policy, --data and --config."""
+    from gatecheck.engine.config import load_config
+    from gatecheck.engine.opa_bundle import config_digest, write_opa_bundle
     from gatecheck.engine.policy import load_policy_set
 
     key = None
@@ -111,15 +122,21 @@ def build(
         from gatecheck.engine.opa_bundle_signing import load_signing_key
 
         key = load_signing_key(signing_key)
-    policies = load_policy_set(list(policy_dirs), list(data_files))
+    overlay = None
+    if config_file is not None:
+        config, config_dir = load_config(config_file)
+        overlay = config.data_overlay(config_dir)  # as evaluate's load_policies merges it
+    policies = load_policy_set(list(policy_dirs), list(data_files), overlay)
     write_opa_bundle(policies, output, key, key_id)
     signed = ""
     if key is not None:
         from gatecheck.engine.opa_bundle_signing import algorithm
 
         signed = f", signed ({algorithm(key)}, key id {key_id})"
+    configured = f", config {config_file} ({config_digest(policies.data)})" if config_file else ""
     click.echo(
-        f"wrote {output}: {len(policies.modules)} modules, revision {policies.revision}{signed}"
+        f"wrote {output}: {len(policies.modules)} modules, revision {policies.revision}"
+        f"{configured}{signed}"
     )
 
 

@@ -183,10 +183,21 @@ class Config(BaseModel):
 
 def load_config(path: Path | None) -> tuple[Config, Path]:
     """The config at ``path`` (or an empty one) and the directory relative paths resolve from."""
+    config, base_dir, problems = read_config(path)
+    if config is None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{problems[0]}{more}")
+    return config, base_dir
+
+
+def read_config(path: Path | None) -> tuple[Config | None, Path, list[str]]:
+    """As ``load_config``, with every model error (``config FILE: field: message``) listed
+    instead of raised; the config is None when there is any. A file that cannot be read or
+    parsed is still a ConfigError: there is nothing to list."""
     from gatecheck.engine.settings import parse_config_file
 
     if path is None:
-        return Config(), Path.cwd()
+        return Config(), Path.cwd(), []
     value = parse_config_file(path)  # parsed already when the run settings were read
     if path.suffix == ".toml" and path.name == "pyproject.toml":
         value = value.get("tool", {}).get("gatecheck", value)
@@ -194,9 +205,10 @@ def load_config(path: Path | None) -> tuple[Config, Path]:
         raise ConfigError(f"config {path} must be a mapping")
     value = {k: v for k, v in value.items() if k not in SETTINGS_KEYS}
     try:
-        return Config.model_validate(value), path.parent
+        return Config.model_validate(value), path.parent, []
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"config {path}: {loc}: {first['msg']}{more}") from None
+        problems = []
+        for error in exc.errors():
+            loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            problems.append(f"config {path}: {loc}: {error['msg']}")
+        return None, path.parent, problems

@@ -1,7 +1,9 @@
 """The policy set as an OPA bundle (.tar.gz with ``.manifest``), for OPA fleets to serve.
 
 The manifest's revision is the policy revision (files and data), which ``--engine server`` checks before it
-trusts a server's answers.
+trusts a server's answers. The data carries the configuration's parameters and stage profiles
+(``data.gatecheck.config``) when the set was loaded with one, so a server answers other
+clients as the gate decides; the manifest's metadata names that document's digest.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from gatecheck.bundles.fsutil import atomic_write
+from gatecheck.digest import canonical_json, sha256_bytes
 from gatecheck.engine.policy import PolicySet
+
+
+def config_document(data: dict[str, Any]) -> Any:
+    """``data.gatecheck.config``: the library's defaults with the configuration's overlay."""
+    gatecheck = data.get("gatecheck")
+    return gatecheck.get("config") if isinstance(gatecheck, dict) else None
+
+
+def config_digest(data: dict[str, Any]) -> str:
+    return "sha256:" + sha256_bytes(canonical_json(config_document(data)))
 
 
 def write_opa_bundle(
@@ -26,7 +39,12 @@ def write_opa_bundle(
         (
             ".manifest",
             json.dumps(
-                {"revision": policies.revision, "roots": ["gatecheck"]}, sort_keys=True
+                {
+                    "revision": policies.revision,
+                    "roots": ["gatecheck"],
+                    "metadata": {"gatecheck": {"config_digest": config_digest(policies.data)}},
+                },
+                sort_keys=True,
             ).encode(),
         ),
         (

@@ -5,6 +5,8 @@ gatecheck must know the server evaluates the same policy set it would evaluate l
   ``.manifest`` revision equals the local policy revision (``gatecheck policy build`` writes
   such a bundle); otherwise gatecheck refuses. The revision is read from the provenance of the
   very answer used, so a bundle swapped between a check and the query cannot slip through.
+  The revision covers the data, so also the configuration's parameters, stage profiles and
+  trust policy (``policy build --config``); when that is what differs, the refusal says so.
 - ``upload`` mode (a dedicated server): gatecheck makes the server's ``gatecheck/`` policies
   exactly the local modules (stale ones deleted) and uploads the data, then evaluates.
 
@@ -18,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from gatecheck.engine.interface import DEFAULT_TIMEOUT_S, Engine, EngineInfo, RegoTestResult
+from gatecheck.engine.opa_bundle import config_digest, config_document
 from gatecheck.engine.policy import PolicyFile, PolicySet, package_of
 from gatecheck.errors import EngineError
 
@@ -27,6 +30,8 @@ STRICT = {"strict-builtin-errors": "true", "provenance": "true"}
 # An undefined document outside the library: asking for it costs nothing and the answer's
 # provenance carries OPA's version.
 PROBE_PATH = "gatecheck_engine_probe"
+# The configuration document a bundle carries (engine/opa_bundle.py), read when revisions differ.
+CONFIG_PATH = "gatecheck/config"
 
 
 def _opa_error(exc: Exception) -> str:
@@ -41,6 +46,25 @@ def _opa_error(exc: Exception) -> str:
         first = errors[0] if errors and isinstance(errors[0], dict) else body
         return f"OPA {first.get('code', 'error')}: {first.get('message', '')}"
     return str(exc)
+
+
+def _differing(theirs: dict[str, Any], ours: dict[str, Any]) -> str:
+    """Each key of two configuration documents whose value differs, with the differing keys
+    beneath it (parameter names, stages): ``params (coverage_min), stages (production)``."""
+
+    def keys(value: Any) -> dict[str, Any]:
+        return value if isinstance(value, dict) else {}
+
+    parts = []
+    for key in sorted(set(theirs) | set(ours)):
+        mine, served = ours.get(key), theirs.get(key)
+        if mine == served:
+            continue
+        below = keys(mine).keys() | keys(served).keys()
+        names = sorted(str(k) for k in below if keys(mine).get(k) != keys(served).get(k))
+        shown = ", ".join(names[:5]) + (f", {len(names) - 5} more" if len(names) > 5 else "")
+        parts.append(f"{key} ({shown})" if shown else key)
+    return ", ".join(parts)
 
 
 def _upload_rank(module: PolicyFile) -> int:
@@ -133,7 +157,7 @@ class ServerEngine(Engine):
             "gatecheck",
         )
 
-    def _check_revision(self, answer: dict[str, Any], policies: PolicySet) -> None:
+    def _check_revision(self, client: Any, answer: dict[str, Any], policies: PolicySet) -> None:
         provenance = answer.get("provenance") or {}
         bundles = provenance.get("bundles") if isinstance(provenance, dict) else None
         revisions = {
@@ -143,11 +167,37 @@ class ServerEngine(Engine):
         }
         if policies.revision not in revisions.values():
             loaded = ", ".join(f"{n}={r or '(none)'}" for n, r in revisions.items()) or "none"
+            need = f"need bundle revision {policies.revision}; loaded: {loaded}"
+            differs = self._config_difference(client, policies) if revisions else None
+            if differs:
+                raise EngineError(
+                    f"OPA server {self.url} serves another configuration ({differs}; {need}); "
+                    "serve `gatecheck policy build --config FILE` output built with the "
+                    "--config, --policy and --data this evaluation uses"
+                )
             raise EngineError(
-                f"OPA server {self.url} does not serve this policy set (need bundle revision "
-                f"{policies.revision}; loaded: {loaded}); serve `gatecheck policy build` output "
-                "or use --opa-server-mode upload"
+                f"OPA server {self.url} does not serve this policy set ({need}); serve "
+                "`gatecheck policy build` output or use --opa-server-mode upload"
             )
+
+    def _config_difference(self, client: Any, policies: PolicySet) -> str | None:
+        """What differs between the served data.gatecheck.config and this evaluation's, or
+        None when they are the same or the served one cannot be read (the revision mismatch
+        is then reported as it is)."""
+        try:
+            served = client.query_rule({}, CONFIG_PATH, None, STRICT)
+        except Exception:  # noqa: BLE001 - a diagnosis only: the mismatch is refused anyway
+            return None
+        if not isinstance(served, dict) or "result" not in served:
+            return None
+        theirs, ours = served["result"], config_document(policies.data)
+        if not isinstance(theirs, dict) or not isinstance(ours, dict) or theirs == ours:
+            return None
+        return (
+            f"its data.gatecheck.config {config_digest({'gatecheck': {'config': theirs}})} "
+            f"differs from this evaluation's {config_digest(policies.data)} in "
+            f"{_differing(theirs, ours)}"
+        )
 
     def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
         client = self._client()
@@ -159,7 +209,7 @@ class ServerEngine(Engine):
         if not isinstance(answer, dict):
             raise EngineError(f"OPA server {self.url}: malformed answer to data.{path}")
         if self.mode == "bundle":
-            self._check_revision(answer, policies)
+            self._check_revision(client, answer, policies)
         if "result" not in answer:
             raise EngineError(f"OPA server {self.url}: data.{path} is undefined")
         return answer["result"]

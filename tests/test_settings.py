@@ -146,8 +146,12 @@ def test_invalid_environment_value_names_the_variable(tmp_path: Path) -> None:
 
 def test_config_show_prints_each_value_and_its_source(tmp_path: Path) -> None:
     (tmp_path / "gatecheck.toml").write_text(TOML, encoding="utf-8")
+    (tmp_path / "org-policies").mkdir()
     result = invoke(["config", "show"], tmp_path, {"GATECHECK_TIMEOUT": "45"})
-    assert result.exit_code == 0, result.output
+    # The settings are shown even when the check finds what would stop evaluate: here the
+    # waiver's approver, as the file names no trust policy.
+    assert result.exit_code == 2, result.output
+    assert "approver 'release-manager@example.org' is not a person" in result.stdout
     lines = result.stdout.splitlines()
     assert lines[0] == (
         f"configuration file: {tmp_path / 'gatecheck.toml'} (discovered in the working directory)"
