@@ -53,6 +53,12 @@ class Verdict:
     """The time inside the signed attestation (log time, or the producer's own), if any."""
     excluded: bool = False
 
+    @property
+    def signer_kind(self) -> str | None:
+        if not self.authenticated or self.type in SELF_VERIFIED or not self.producer:
+            return None
+        return "person" if self.signer_person else "producer"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
@@ -60,6 +66,9 @@ class Verdict:
             "name": self.name,
             "authenticated": self.authenticated,
             "producer": self.producer,
+            # Whether the trust policy lists the signer as a producer or as a person (an
+            # approval's own signer), so readers of the report need not guess it.
+            "signer_kind": self.signer_kind,
             "identity": self.identity,
             "reason": self.reason,
             "excluded": self.excluded,

@@ -674,6 +674,44 @@ def without_authenticity(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def test_the_report_records_whether_each_signer_is_a_producer_or_a_person(vouched) -> None:
+    _, report, _ = vouched.runs["production"]
+    kinds = {e["path"]: e["signer_kind"] for e in report["authenticity"]["evidence"]}
+    assert kinds[vouched.paths["sbom"]] == kinds[vouched.paths["release"]] == "producer"
+    assert kinds[vouched.paths["approval"]] == "person"
+    # nobody vouched: no kind, whatever key signed
+    assert kinds[vouched.paths["scan"]] is kinds[vouched.paths["junit"]] is None
+
+
+def _parties_by_name(report: dict[str, Any]) -> dict[str, str]:
+    doc = json.loads(render(report, "oscal"))
+    return {p["name"]: p["type"] for p in doc["assessment-results"]["metadata"]["parties"]}
+
+
+def test_the_recorded_signer_kind_decides_the_party_type(vouched) -> None:
+    _, report, _ = vouched.runs["production"]
+    assert _parties_by_name(report) == {
+        "ci-build": "organization",
+        "change-system": "organization",
+        "r.haddad": "person",
+    }
+    # A producer that signed an approval counting for nobody (a review collector whose
+    # approver the directory does not know) is still a producer: the report says so.
+    collector = copy.deepcopy(report)
+    entry = next(
+        e for e in collector["authenticity"]["evidence"] if e["path"] == vouched.paths["approval"]
+    )
+    entry["signer_kind"] = "producer"
+    for approval in collector["authenticity"]["approvals"]:
+        approval["person"] = None
+    assert _parties_by_name(collector)["r.haddad"] == "organization"
+    # Reports made before the kind was recorded: inferred, the same parties here.
+    older = copy.deepcopy(report)
+    for e in older["authenticity"]["evidence"]:
+        del e["signer_kind"]
+    assert _parties_by_name(older) == _parties_by_name(report)
+
+
 def test_a_report_without_authenticity_renders_as_before(vouched) -> None:
     _, report, _ = vouched.runs["production"]
     with_block = json.loads(render(report, "oscal"))

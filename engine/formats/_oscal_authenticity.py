@@ -98,17 +98,20 @@ class Vouching:
         for approval in self.approvals:
             if approval.get("person"):
                 counts_for.setdefault(str(approval.get("path")), set()).add(str(approval["person"]))
-        # The report names a signer without saying whether the trust policy lists it as a
-        # producer or a person. Only a producer may sign other evidence, or an approval that
-        # counts for someone else (a review collector); any other approval signer is a person.
-        producers = {
+        # Reports record whether the trust policy lists the signer as a producer or a person
+        # (`signer_kind`). Older ones do not: only a producer may sign other evidence, or an
+        # approval that counts for someone else (a review collector); any other approval
+        # signer is taken for a person.
+        inferred_producers = {
             str(e["producer"])
             for path, e in vouched.items()
             if e.get("type") != APPROVAL or counts_for.get(path, set()) - {str(e["producer"])}
         }
         for path, entry in vouched.items():
             name = str(entry["producer"])
-            kind = PRODUCER if name in producers else PERSON
+            kind = entry.get("signer_kind")
+            if kind not in (PRODUCER, PERSON):
+                kind = PRODUCER if name in inferred_producers else PERSON
             signer = self.signers.setdefault(
                 (kind, name), SignerParty(kind, name, stable_uuid(*ids, "party", kind, name))
             )
