@@ -6,6 +6,11 @@ with the candidate policies, data and configuration. The result per entry is the
 new decision and every control whose status changed. An entry that cannot be re-evaluated
 (no archive, or its archive is gone) is listed as such, never dropped.
 
+The configuration is the candidate's for every entry, not the one the original evaluation
+used. Each entry says whether the candidate's trust policy and waivers have the digests its
+report records (``policy.parts``), so a flip that may come from them rather than from the
+policies is marked as such.
+
 Workers are separate processes (``spawn``: nothing of the parent's state is inherited); each
 opens the ledger and makes its engine once, then takes entries one at a time.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -23,11 +28,57 @@ from pathlib import Path
 from typing import Any
 
 from gatecheck.engine.ledger import Entry, Query, open_ledger
+from gatecheck.engine.policy import BINDING_NAMES
 from gatecheck.errors import GatecheckError
 
 FORMAT = "https://gatecheck.dev/policy-impact/v1"
 ABSENT = "absent"
 """A control's status on the side where it has no result (added or removed by the candidate)."""
+
+# Parts of the policy digest (PolicySet.parts, by name) that come from the configuration, not
+# from the Rego or its data: a re-evaluation under other ones may flip for that reason alone.
+TRUST_PARTS = (
+    "trust policy (producers, people, roles)",
+    BINDING_NAMES["trust_anchors"],
+    BINDING_NAMES["sigstore_roots"],
+)
+WAIVER_PARTS = (BINDING_NAMES["waivers"],)
+SAME, DIFFERS, UNKNOWN = "same", "differs", "unknown"
+
+
+@dataclass(frozen=True)
+class RecordedInputs:
+    """Whether the candidate's trust policy and waivers have the digests the recorded
+    evaluation's report holds: which part differs, not what changed in it."""
+
+    trust_policy: str
+    """``same``, ``differs`` or ``unknown`` (the report holds no digest of it)."""
+    waivers: str
+    differing_parts: tuple[str, ...] = ()
+    """The names of the parts that differ, as the report's ``policy.parts`` names them."""
+
+    @classmethod
+    def compare(cls, recorded: Any, candidate: Mapping[str, str]) -> RecordedInputs:
+        parts = recorded if isinstance(recorded, Mapping) else {}
+        differing = tuple(
+            name
+            for name in (*TRUST_PARTS, *WAIVER_PARTS)
+            if name in parts and parts[name] != candidate.get(name)
+        )
+
+        def status(names: tuple[str, ...]) -> str:
+            if any(name in differing for name in names):
+                return DIFFERS
+            return SAME if all(name in parts for name in names) else UNKNOWN
+
+        return cls(status(TRUST_PARTS), status(WAIVER_PARTS), differing)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trust_policy": self.trust_policy,
+            "waivers": self.waivers,
+            "differing_parts": list(self.differing_parts),
+        }
 
 
 @dataclass(frozen=True)
@@ -66,6 +117,9 @@ class EntryImpact:
     """Why the entry was not re-evaluated (missing archive), or the re-evaluation's error."""
     policy_digest: str | None = None
     """The candidate's policy digest as the re-evaluation reported it."""
+    inputs: RecordedInputs | None = None
+    """The candidate's trust policy and waivers against the recorded ones (None when the
+    entry was not re-evaluated)."""
 
     @property
     def flipped(self) -> bool:
@@ -85,6 +139,7 @@ class EntryImpact:
                 for c, (old, new) in sorted(self.controls.items())
             ],
             "problem": self.problem,
+            "trust_and_waivers": self.inputs.as_dict() if self.inputs else None,
         }
 
 
@@ -123,6 +178,7 @@ class ImpactResult:
         return {c: dict(sorted(totals[c].items())) for c in sorted(totals)}
 
     def totals(self) -> dict[str, int]:
+        inputs = [e.inputs for e in self.reevaluated if e.inputs is not None]
         return {
             "entries": len(self.entries),
             "reevaluated": len(self.reevaluated),
@@ -130,6 +186,11 @@ class ImpactResult:
             "decisions_changed": len(self.decision_flips),
             "controls_changed": sum(len(e.controls) for e in self.entries),
             "errors": len(self.errors),
+            "trust_policy_differs": sum(1 for i in inputs if i.trust_policy == DIFFERS),
+            "waivers_differ": sum(1 for i in inputs if i.waivers == DIFFERS),
+            "trust_and_waivers_unknown": sum(
+                1 for i in inputs if UNKNOWN in (i.trust_policy, i.waivers)
+            ),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -173,6 +234,19 @@ def compare(entry: Entry, report: dict[str, Any]) -> EntryImpact:
         problem=str(error) if error else None,
         policy_digest=report.get("policy_digest"),
     )
+
+
+def recorded_parts(entry: Entry) -> Mapping[str, Any] | None:
+    """The part digests in the entry's report; None when the report holds none (written
+    before reports carried them) or cannot be read."""
+    from gatecheck.engine.ledger.report_data import report_of
+
+    try:
+        policy = report_of(entry).get("policy")
+    except GatecheckError:
+        return None
+    parts = policy.get("parts") if isinstance(policy, Mapping) else None
+    return parts if isinstance(parts, Mapping) else None
 
 
 def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
@@ -287,6 +361,7 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
         )
     )
     entries = select(candidate.ledger_url, query)
+    candidate_parts = policies.parts()
     results: dict[int, EntryImpact] = {}
     tasks: list[Task] = []
     by_seq = {e.seq: e for e in entries}
@@ -310,6 +385,9 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
                 results[task.seq] = not_reevaluated(entry, outcome["missing"])
             else:
                 results[task.seq] = compare(entry, outcome)
+                results[task.seq].inputs = RecordedInputs.compare(
+                    recorded_parts(entry), candidate_parts
+                )
     except BrokenProcessPool as exc:
         # A worker died (killed, out of memory) or could not start (ledger gone): the run is
         # incomplete, so it reports nothing rather than a partial list.
@@ -319,4 +397,4 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
     return ImpactResult([results[e.seq] for e in entries], policy_digest=policies.digest)
 
 
-__all__ = ["Candidate", "EntryImpact", "ImpactResult", "impact"]
+__all__ = ["Candidate", "EntryImpact", "ImpactResult", "RecordedInputs", "impact"]
