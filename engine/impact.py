@@ -11,6 +11,9 @@ used. Each entry says whether the candidate's trust policy and waivers have the 
 report records (``policy.parts``), so a flip that may come from them rather than from the
 policies is marked as such.
 
+The candidate is compiled once before any entry is re-evaluated: Rego that does not compile
+is one error, not the same error for every entry.
+
 Workers are separate processes (``spawn``: nothing of the parent's state is inherited); each
 opens the ledger and makes its engine once, then takes entries one at a time.
 """
@@ -18,6 +21,7 @@ opens the ledger and makes its engine once, then takes entries one at a time.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -27,9 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.ledger import Entry, Query, open_ledger
-from gatecheck.engine.policy import BINDING_NAMES
-from gatecheck.errors import GatecheckError
+from gatecheck.engine.policy import BINDING_NAMES, PolicySet
+from gatecheck.errors import EngineError, GatecheckError, PolicyError
 
 FORMAT = "https://gatecheck.dev/policy-impact/v1"
 ABSENT = "absent"
@@ -44,6 +49,12 @@ TRUST_PARTS = (
 )
 WAIVER_PARTS = (BINDING_NAMES["waivers"],)
 SAME, DIFFERS, UNKNOWN = "same", "differs", "unknown"
+
+# OPA's compile-stage error codes (rego_parse_error, rego_type_error, rego_unsafe_var_error,
+# rego_compile_error, rego_recursion_error); evaluation errors are eval_*. Every backend puts
+# OPA's code in its EngineError ("OPA <code>: ..."; the embedded engine nests it in a
+# prepare_error or parse_error).
+_COMPILE_ERROR = re.compile(r"\brego_[a-z_]+_error\b")
 
 
 @dataclass(frozen=True)
@@ -267,19 +278,39 @@ def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
 _state: dict[str, Any] = {}
 
 
-def _start_worker(candidate: Candidate) -> None:
-    """Once per worker: the engine, the configuration and a ledger connection."""
+def _make_engine(candidate: Candidate) -> Engine:
     from gatecheck.engine.backends import make_engine
-    from gatecheck.engine.config import load_config
 
     opts = candidate.engine_opts
-    _state["engine"] = make_engine(
+    return make_engine(
         opts.get("engine_name", "embedded"),
         opa_path=opts.get("opa_path"),
         opa_url=opts.get("opa_url"),
         server_mode=opts.get("opa_server_mode", "bundle"),
         timeout=opts.get("timeout", 60.0),
     )
+
+
+def check_compiles(engine: Engine, policies: PolicySet) -> None:
+    """PolicyError naming OPA's error when the candidate does not compile, found by the
+    evaluation path every entry takes, with an empty input. Any other failure (an undefined
+    report, a builtin error on the empty input) is left to the entries, which report it with
+    their own input."""
+    try:
+        engine.evaluate(policies, {}, REPORT_QUERY)
+    except EngineError as exc:
+        if _COMPILE_ERROR.search(str(exc)):
+            raise PolicyError(
+                f"the candidate policy set does not compile: {exc.diagnostics()}; no entry "
+                "was re-evaluated"
+            ) from None
+
+
+def _start_worker(candidate: Candidate) -> None:
+    """Once per worker: the engine, the configuration and a ledger connection."""
+    from gatecheck.engine.config import load_config
+
+    _state["engine"] = _make_engine(candidate)
     _state["config"] = load_config(candidate.config_file)
     _state["ledger"] = open_ledger(candidate.ledger_url, create=False)
     _state["candidate"] = candidate
@@ -343,24 +374,31 @@ def default_workers() -> int:
 
 def impact(candidate: Candidate, query: Query, workers: int | None = None) -> ImpactResult:
     """Re-evaluate every entry ``query`` selects; LedgerError when the ledger cannot be read,
-    ConfigError/PolicyError when the candidate cannot be loaded (before any worker starts)."""
+    ConfigError/PolicyError when the candidate cannot be loaded or does not compile (before
+    any worker starts)."""
     from gatecheck.engine.config import load_config
     from gatecheck.engine.evaluate import EvaluationRequest, load_policies
 
-    # Load the candidate once here: a broken policy, data file or config is one usage error,
-    # not the same error repeated for every entry.
-    config, config_dir = load_config(candidate.config_file)
-    policies = load_policies(
-        EvaluationRequest(
-            bundle=Path("."),
-            stage="dev",
-            policy_dirs=list(candidate.policy_dirs),
-            data_files=list(candidate.data_files),
-            config=config,
-            config_dir=config_dir,
+    # Load and compile the candidate once here: a broken policy, data file or config is one
+    # usage error, not the same error repeated for every entry.
+    engine = _make_engine(candidate)
+    engine.warm(candidate.policy_dirs)  # the embedded engine's worker starts while they load
+    try:
+        config, config_dir = load_config(candidate.config_file)
+        policies = load_policies(
+            EvaluationRequest(
+                bundle=Path("."),
+                stage="dev",
+                policy_dirs=list(candidate.policy_dirs),
+                data_files=list(candidate.data_files),
+                config=config,
+                config_dir=config_dir,
+            )
         )
-    )
-    entries = select(candidate.ledger_url, query)
+        entries = select(candidate.ledger_url, query)
+        check_compiles(engine, policies)
+    finally:
+        engine.close()
     candidate_parts = policies.parts()
     results: dict[int, EntryImpact] = {}
     tasks: list[Task] = []

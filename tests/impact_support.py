@@ -17,7 +17,8 @@ vuln_fail_severity to high, so exactly these flip: ``vulnerable`` releases' GC-A
 pass -> fail (decision pass -> fail), and coverage level 6 (0.818) GC-TST-002 pass -> warn.
 
 Candidates beside the data: configurations that differ from the recorded one only in the
-trust policy or the waivers (:func:`candidate_config`).
+trust policy or the waivers (:func:`candidate_config`), and Rego that does not compile or
+fails at evaluation (:data:`REGO`, :func:`write_policy`).
 """
 
 from __future__ import annotations
@@ -220,3 +221,56 @@ def candidate_config(kit: TrustKit, path: Path, change: str) -> Path:
         raise ValueError(f"unknown change {change!r}")
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+REGO = {
+    # Compile errors: OPA refuses the module whatever the input.
+    "unsafe-variable": """package gatecheck.candidate.unsafe
+
+import rego.v1
+
+allowed if {
+\tlevel == 1
+}
+""",
+    "wrong-arity": """package gatecheck.candidate.arity
+
+import rego.v1
+
+prefixed if startswith(input.release.name)
+""",
+    "parse-error": """package gatecheck.candidate.parse
+
+import rego.v1
+
+broken if {
+""",
+    # Evaluation errors (strict builtin errors): a division by zero for releases whose patch
+    # number is a multiple of 3 (1.0.0 and 1.0.3), nothing for the others or an empty input.
+    "divide-by-zero-some": """package gatecheck.controls.art_005
+
+import rego.v1
+
+deny contains "never added" if {
+\tpatch := to_number(split(input.release.version, ".")[2])
+\t1 / (patch % 3) < 0
+}
+""",
+    # ... and for every input, the empty one included.
+    "divide-by-zero-all": """package gatecheck.controls.art_005
+
+import rego.v1
+
+deny contains "never added" if {
+\t1 / count([]) < 0
+}
+""",
+}
+"""Candidate Rego modules by what is wrong with them."""
+
+
+def write_policy(folder: Path, name: str) -> Path:
+    """A policy directory holding :data:`REGO` ``name``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name.replace('-', '_')}.rego").write_text(REGO[name], encoding="utf-8")
+    return folder

@@ -2,7 +2,9 @@
 `gatecheck evaluate --ledger`: a tightened candidate flips exactly the releases between the
 old and the new threshold, an unchanged one flips nothing, a missing archive is reported, a
 bad ledger is exit 2 with one line, and 1 and 2 workers agree. A candidate whose trust policy
-or waivers differ from the recorded ones is marked on every entry. SQLite always, PostgreSQL when GATECHECK_TEST_POSTGRES_URL names a
+or waivers differ from the recorded ones is marked on every entry; Rego that does not compile
+stops the run before any entry is re-evaluated, while Rego that fails at evaluation is
+reported per entry. SQLite always, PostgreSQL when GATECHECK_TEST_POSTGRES_URL names a
 server."""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +26,14 @@ from impact_support import (
     effective_time,
     impact_kit,
     specs,
+    write_policy,
 )
+from opa_support import require_opa
 from test_ledger import PG_SKIP, PG_URL, _postgres_database
 from trust_support import TrustKit
 
 from gatecheck.cli.main import cli
+from gatecheck.engine import impact as impact_module
 from gatecheck.engine.impact import RecordedInputs
 from gatecheck.engine.impact_render import render
 from gatecheck.engine.ledger import open_ledger
@@ -402,3 +408,97 @@ def test_recorded_inputs_name_only_the_parts_that_differ() -> None:
     for junk in (None, [], "sha256:...", {}):
         unknown = RecordedInputs.compare(junk, recorded)
         assert (unknown.trust_policy, unknown.waivers) == ("unknown", "unknown")
+
+
+# -- a candidate that does not compile, or fails at evaluation ---------------------------------
+
+
+@pytest.fixture
+def entry_loop(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of tasks each start of the per-entry loop was given."""
+    started: list[int] = []
+    real = impact_module._outcomes
+
+    def outcomes(candidate, tasks, workers):  # noqa: ANN001, ANN202 - same as the real one
+        started.append(len(tasks))
+        return real(candidate, tasks, workers)
+
+    monkeypatch.setattr(impact_module, "_outcomes", outcomes)
+    return started
+
+
+@pytest.fixture(scope="module")
+def full_run_seconds() -> dict[tuple[str, str], float]:
+    """(ledger, engine) -> seconds a run re-evaluating every entry took (filled on first use)."""
+    return {}
+
+
+@pytest.mark.parametrize(
+    ("rego", "engine", "message"),
+    [
+        ("unsafe-variable", "embedded", "unsafe_variable.rego:6: rego_unsafe_var_error: var level is unsafe"),
+        ("wrong-arity", "embedded", "wrong_arity.rego:5: rego_type_error: startswith: arity mismatch"),
+        ("parse-error", "embedded", "parse_error.rego:6: rego_parse_error: unexpected eof token"),
+        ("unsafe-variable", "opa", "OPA rego_unsafe_var_error: var level is unsafe"),
+        ("wrong-arity", "opa", "OPA rego_type_error: startswith: arity mismatch"),
+    ],
+)  # fmt: skip
+def test_a_candidate_that_does_not_compile_stops_before_any_entry(
+    ledger_url: str, releases: dict, tmp_path: Path, entry_loop: list[int],
+    full_run_seconds: dict[tuple[str, str], float], rego: str, engine: str, message: str,
+) -> None:  # fmt: skip
+    """One line naming OPA's error, exit 2, no output, the per-entry loop never started, and
+    in less than half the time of a run that re-evaluates the ledger's entries (re-evaluating
+    each only to fail would take about as long)."""
+    extra = ["--opa-path", require_opa()] if engine == "opa" else []
+    base = ("policy", "impact", "--ledger", ledger_url, "--config", str(releases["config"]),
+            "--workers", "1", "--engine", engine, *extra)  # fmt: skip
+    start = time.perf_counter()
+    result = _invoke(*base, "--policy", str(write_policy(tmp_path / "candidate", rego)))
+    failed_in = time.perf_counter() - start
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("gatecheck: error: the candidate policy set does not compile")
+    assert message in result.stderr and "no entry was re-evaluated" in result.stderr
+    assert entry_loop == []
+    if (ledger_url, engine) not in full_run_seconds:
+        start = time.perf_counter()
+        assert _invoke(*base).exit_code == 0
+        full_run_seconds[ledger_url, engine] = time.perf_counter() - start
+        assert entry_loop == [COUNT]
+    assert failed_in < full_run_seconds[ledger_url, engine] / 2, (failed_in, full_run_seconds)
+
+
+def test_an_evaluation_error_on_some_entries_is_reported_per_entry(
+    ledger_url: str, releases: dict, tmp_path: Path, entry_loop: list[int]
+) -> None:
+    """Rego that compiles but divides by zero for 1.0.0 and 1.0.3 only: those two entries
+    end in error with OPA's message, the others are unchanged."""
+    policy = write_policy(tmp_path / "candidate", "divide-by-zero-some")
+    result = _invoke("policy", "impact", "--ledger", ledger_url, "--config",
+                     str(releases["config"]), "--policy", str(policy), "--workers", "1",
+                     "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert entry_loop == [COUNT]
+    doc = json.loads(result.stdout)
+    failing = [i + 1 for i, s in enumerate(releases["specs"]) if int(s.version[-1]) % 3 == 0]
+    assert failing == [1, 4]
+    assert [e["id"] for e in doc["entries"]] == failing
+    for entry in doc["entries"]:
+        assert (entry["old_decision"], entry["new_decision"]) == ("pass", "error")
+        assert "eval_builtin_error: div: divide by zero" in entry["problem"]
+    assert doc["totals"]["errors"] == 2 and doc["decisions"] == {"pass->error": 2}
+    assert doc["totals"]["reevaluated"] == COUNT
+
+
+def test_an_evaluation_error_on_every_input_is_still_per_entry(
+    sqlite_copy: str, releases: dict, tmp_path: Path
+) -> None:
+    """Failing on the empty input too is an evaluation error, not a compile error: the run
+    goes on and each entry says so."""
+    policy = write_policy(tmp_path / "candidate", "divide-by-zero-all")
+    text = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config",
+                   str(releases["config"]), "--policy", str(policy), "--workers", "1")  # fmt: skip
+    assert text.exit_code == 0, text.output
+    assert text.stdout.count("div: divide by zero") == 2
+    assert "FLIP entry 1" in text.stdout and "FLIP entry 2" in text.stdout
