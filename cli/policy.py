@@ -237,8 +237,9 @@ def impact_cmd(
     **engine_opts: object,
 ) -> None:
     """Re-evaluate the ledger's archived bundles under a candidate policy set, each at its
-    recorded stage and effective time, and report the decisions and controls that would change
-    (docs/ledger.md). Exit 0 when it ran, 2 on a usage or ledger error."""
+    recorded stage and effective time, and report the decisions and controls that would change,
+    marking entries recorded under another trust policy or waivers (docs/ledger.md). Exit 0
+    when it ran, 2 on a usage or ledger error or a candidate that does not compile."""
     from gatecheck.cli.common import write_output
     from gatecheck.engine.impact import Candidate, impact
     from gatecheck.engine.impact_render import render

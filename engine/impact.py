@@ -6,6 +6,14 @@ with the candidate policies, data and configuration. The result per entry is the
 new decision and every control whose status changed. An entry that cannot be re-evaluated
 (no archive, or its archive is gone) is listed as such, never dropped.
 
+The configuration is the candidate's for every entry, not the one the original evaluation
+used. Each entry says whether the candidate's trust policy and waivers have the digests its
+report records (``policy.parts``), so a flip that may come from them rather than from the
+policies is marked as such.
+
+The candidate is compiled once before any entry is re-evaluated: Rego that does not compile
+is one error, not the same error for every entry.
+
 Workers are separate processes (``spawn``: nothing of the parent's state is inherited); each
 opens the ledger and makes its engine once, then takes entries one at a time.
 """
@@ -13,21 +21,75 @@ opens the ledger and makes its engine once, then takes entries one at a time.
 from __future__ import annotations
 
 import multiprocessing
+import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.ledger import Entry, Query, open_ledger
-from gatecheck.errors import GatecheckError
+from gatecheck.engine.policy import BINDING_NAMES, PolicySet
+from gatecheck.errors import EngineError, GatecheckError, PolicyError
 
 FORMAT = "https://gatecheck.dev/policy-impact/v1"
 ABSENT = "absent"
 """A control's status on the side where it has no result (added or removed by the candidate)."""
+
+# Parts of the policy digest (PolicySet.parts, by name) that come from the configuration, not
+# from the Rego or its data: a re-evaluation under other ones may flip for that reason alone.
+TRUST_PARTS = (
+    "trust policy (producers, people, roles)",
+    BINDING_NAMES["trust_anchors"],
+    BINDING_NAMES["sigstore_roots"],
+)
+WAIVER_PARTS = (BINDING_NAMES["waivers"],)
+SAME, DIFFERS, UNKNOWN = "same", "differs", "unknown"
+
+# OPA's compile-stage error codes (rego_parse_error, rego_type_error, rego_unsafe_var_error,
+# rego_compile_error, rego_recursion_error); evaluation errors are eval_*. Every backend puts
+# OPA's code in its EngineError ("OPA <code>: ..."; the embedded engine nests it in a
+# prepare_error or parse_error).
+_COMPILE_ERROR = re.compile(r"\brego_[a-z_]+_error\b")
+
+
+@dataclass(frozen=True)
+class RecordedInputs:
+    """Whether the candidate's trust policy and waivers have the digests the recorded
+    evaluation's report holds: which part differs, not what changed in it."""
+
+    trust_policy: str
+    """``same``, ``differs`` or ``unknown`` (the report holds no digest of it)."""
+    waivers: str
+    differing_parts: tuple[str, ...] = ()
+    """The names of the parts that differ, as the report's ``policy.parts`` names them."""
+
+    @classmethod
+    def compare(cls, recorded: Any, candidate: Mapping[str, str]) -> RecordedInputs:
+        parts = recorded if isinstance(recorded, Mapping) else {}
+        differing = tuple(
+            name
+            for name in (*TRUST_PARTS, *WAIVER_PARTS)
+            if name in parts and parts[name] != candidate.get(name)
+        )
+
+        def status(names: tuple[str, ...]) -> str:
+            if any(name in differing for name in names):
+                return DIFFERS
+            return SAME if all(name in parts for name in names) else UNKNOWN
+
+        return cls(status(TRUST_PARTS), status(WAIVER_PARTS), differing)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "trust_policy": self.trust_policy,
+            "waivers": self.waivers,
+            "differing_parts": list(self.differing_parts),
+        }
 
 
 @dataclass(frozen=True)
@@ -66,6 +128,9 @@ class EntryImpact:
     """Why the entry was not re-evaluated (missing archive), or the re-evaluation's error."""
     policy_digest: str | None = None
     """The candidate's policy digest as the re-evaluation reported it."""
+    inputs: RecordedInputs | None = None
+    """The candidate's trust policy and waivers against the recorded ones (None when the
+    entry was not re-evaluated)."""
 
     @property
     def flipped(self) -> bool:
@@ -85,6 +150,7 @@ class EntryImpact:
                 for c, (old, new) in sorted(self.controls.items())
             ],
             "problem": self.problem,
+            "trust_and_waivers": self.inputs.as_dict() if self.inputs else None,
         }
 
 
@@ -123,6 +189,7 @@ class ImpactResult:
         return {c: dict(sorted(totals[c].items())) for c in sorted(totals)}
 
     def totals(self) -> dict[str, int]:
+        inputs = [e.inputs for e in self.reevaluated if e.inputs is not None]
         return {
             "entries": len(self.entries),
             "reevaluated": len(self.reevaluated),
@@ -130,6 +197,11 @@ class ImpactResult:
             "decisions_changed": len(self.decision_flips),
             "controls_changed": sum(len(e.controls) for e in self.entries),
             "errors": len(self.errors),
+            "trust_policy_differs": sum(1 for i in inputs if i.trust_policy == DIFFERS),
+            "waivers_differ": sum(1 for i in inputs if i.waivers == DIFFERS),
+            "trust_and_waivers_unknown": sum(
+                1 for i in inputs if UNKNOWN in (i.trust_policy, i.waivers)
+            ),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -175,6 +247,19 @@ def compare(entry: Entry, report: dict[str, Any]) -> EntryImpact:
     )
 
 
+def recorded_parts(entry: Entry) -> Mapping[str, Any] | None:
+    """The part digests in the entry's report; None when the report holds none (written
+    before reports carried them) or cannot be read."""
+    from gatecheck.engine.ledger.report_data import report_of
+
+    try:
+        policy = report_of(entry).get("policy")
+    except GatecheckError:
+        return None
+    parts = policy.get("parts") if isinstance(policy, Mapping) else None
+    return parts if isinstance(parts, Mapping) else None
+
+
 def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
     record = entry.record
     return EntryImpact(
@@ -193,19 +278,39 @@ def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
 _state: dict[str, Any] = {}
 
 
-def _start_worker(candidate: Candidate) -> None:
-    """Once per worker: the engine, the configuration and a ledger connection."""
+def _make_engine(candidate: Candidate) -> Engine:
     from gatecheck.engine.backends import make_engine
-    from gatecheck.engine.config import load_config
 
     opts = candidate.engine_opts
-    _state["engine"] = make_engine(
+    return make_engine(
         opts.get("engine_name", "embedded"),
         opa_path=opts.get("opa_path"),
         opa_url=opts.get("opa_url"),
         server_mode=opts.get("opa_server_mode", "bundle"),
         timeout=opts.get("timeout", 60.0),
     )
+
+
+def check_compiles(engine: Engine, policies: PolicySet) -> None:
+    """PolicyError naming OPA's error when the candidate does not compile, found by the
+    evaluation path every entry takes, with an empty input. Any other failure (an undefined
+    report, a builtin error on the empty input) is left to the entries, which report it with
+    their own input."""
+    try:
+        engine.evaluate(policies, {}, REPORT_QUERY)
+    except EngineError as exc:
+        if _COMPILE_ERROR.search(str(exc)):
+            raise PolicyError(
+                f"the candidate policy set does not compile: {exc.diagnostics()}; no entry "
+                "was re-evaluated"
+            ) from None
+
+
+def _start_worker(candidate: Candidate) -> None:
+    """Once per worker: the engine, the configuration and a ledger connection."""
+    from gatecheck.engine.config import load_config
+
+    _state["engine"] = _make_engine(candidate)
     _state["config"] = load_config(candidate.config_file)
     _state["ledger"] = open_ledger(candidate.ledger_url, create=False)
     _state["candidate"] = candidate
@@ -269,24 +374,32 @@ def default_workers() -> int:
 
 def impact(candidate: Candidate, query: Query, workers: int | None = None) -> ImpactResult:
     """Re-evaluate every entry ``query`` selects; LedgerError when the ledger cannot be read,
-    ConfigError/PolicyError when the candidate cannot be loaded (before any worker starts)."""
+    ConfigError/PolicyError when the candidate cannot be loaded or does not compile (before
+    any worker starts)."""
     from gatecheck.engine.config import load_config
     from gatecheck.engine.evaluate import EvaluationRequest, load_policies
 
-    # Load the candidate once here: a broken policy, data file or config is one usage error,
-    # not the same error repeated for every entry.
-    config, config_dir = load_config(candidate.config_file)
-    policies = load_policies(
-        EvaluationRequest(
-            bundle=Path("."),
-            stage="dev",
-            policy_dirs=list(candidate.policy_dirs),
-            data_files=list(candidate.data_files),
-            config=config,
-            config_dir=config_dir,
+    # Load and compile the candidate once here: a broken policy, data file or config is one
+    # usage error, not the same error repeated for every entry.
+    engine = _make_engine(candidate)
+    engine.warm(candidate.policy_dirs)  # the embedded engine's worker starts while they load
+    try:
+        config, config_dir = load_config(candidate.config_file)
+        policies = load_policies(
+            EvaluationRequest(
+                bundle=Path("."),
+                stage="dev",
+                policy_dirs=list(candidate.policy_dirs),
+                data_files=list(candidate.data_files),
+                config=config,
+                config_dir=config_dir,
+            )
         )
-    )
-    entries = select(candidate.ledger_url, query)
+        entries = select(candidate.ledger_url, query)
+        check_compiles(engine, policies)
+    finally:
+        engine.close()
+    candidate_parts = policies.parts()
     results: dict[int, EntryImpact] = {}
     tasks: list[Task] = []
     by_seq = {e.seq: e for e in entries}
@@ -310,6 +423,9 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
                 results[task.seq] = not_reevaluated(entry, outcome["missing"])
             else:
                 results[task.seq] = compare(entry, outcome)
+                results[task.seq].inputs = RecordedInputs.compare(
+                    recorded_parts(entry), candidate_parts
+                )
     except BrokenProcessPool as exc:
         # A worker died (killed, out of memory) or could not start (ledger gone): the run is
         # incomplete, so it reports nothing rather than a partial list.
@@ -319,4 +435,4 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
     return ImpactResult([results[e.seq] for e in entries], policy_digest=policies.digest)
 
 
-__all__ = ["Candidate", "EntryImpact", "ImpactResult", "impact"]
+__all__ = ["Candidate", "EntryImpact", "ImpactResult", "RecordedInputs", "impact"]

@@ -25,6 +25,57 @@ def _headline(doc: dict[str, Any]) -> str:
     )
 
 
+_INPUT_LABELS = (("trust_policy", "trust policy"), ("waivers", "waiver set"))
+
+
+def inputs_warning(inputs: dict[str, Any] | None) -> str | None:
+    """Why an entry's change may not come from the policies: the candidate's trust policy or
+    waivers differ from the recorded evaluation's, or whether they do is unknown."""
+    if not inputs:
+        return None
+    differ = [label for key, label in _INPUT_LABELS if inputs[key] == "differs"]
+    unknown = [label for key, label in _INPUT_LABELS if inputs[key] == "unknown"]
+    sentences = []
+    if differ:
+        sentences.append(
+            f"evaluated under a different {' and '.join(differ)} than recorded "
+            f"({', '.join(inputs['differing_parts'])} differ): the change may come from that, "
+            "not from the policies"
+        )
+    if unknown:
+        sentences.append(
+            f"whether the {' and '.join(unknown)} match the recorded evaluation's is unknown "
+            "(its report holds no part digests)"
+        )
+    return "; ".join(sentences) or None
+
+
+def totals_warning(doc: dict[str, Any]) -> str | None:
+    """The entries, listed or not, re-evaluated under another trust policy or waiver set."""
+    t = doc["totals"]
+    differ = [
+        f"{t[key]} under a different {label}"
+        for key, label in (
+            ("trust_policy_differs", "trust policy"),
+            ("waivers_differ", "waiver set"),
+        )
+        if t[key]
+    ]
+    sentences = []
+    if differ:
+        sentences.append(
+            f"of {t['reevaluated']} re-evaluated entries, {' and '.join(differ)} than recorded"
+        )
+    if t["trust_and_waivers_unknown"]:
+        sentences.append(
+            f"for {t['trust_and_waivers_unknown']} the trust policy or waivers are unknown "
+            "(reports without part digests)"
+        )
+    if not sentences:
+        return None
+    return "; ".join(sentences) + ": their changes may come from that, not from the policies"
+
+
 def render_text(doc: dict[str, Any]) -> str:
     lines = [f"policy impact: candidate policy digest {doc['policy_digest']}"]
     for entry in doc["entries"]:
@@ -39,6 +90,9 @@ def render_text(doc: dict[str, Any]) -> str:
             lines.append(f"        {c['control']}: {c['old']} -> {c['new']}")
         if entry["problem"]:
             lines.append(f"        {entry['problem']}")
+        warning = inputs_warning(entry["trust_and_waivers"])
+        if warning:
+            lines.append(f"        warning: {warning}")
     if doc["controls"]:
         lines.append("per control:")
         for control, counts in doc["controls"].items():
@@ -47,6 +101,9 @@ def render_text(doc: dict[str, Any]) -> str:
     if doc["decisions"]:
         detail = ", ".join(f"{flip} {n}" for flip, n in doc["decisions"].items())
         lines.append(f"decisions: {detail}")
+    warning = totals_warning(doc)
+    if warning:
+        lines.append(f"warning: {warning}")
     lines.append(_headline(doc))
     return "\n".join(lines) + "\n"
 
@@ -55,7 +112,10 @@ def render_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-_EXTRA_CSS = ".flip{color:var(--fail);font-weight:700}.skip{color:var(--warn);font-weight:700}"
+_EXTRA_CSS = (
+    ".flip{color:var(--fail);font-weight:700}.skip{color:var(--warn);font-weight:700}"
+    ".note{color:var(--warn)}"
+)
 _STYLE = _CSS + _EXTRA_CSS
 
 
@@ -90,6 +150,9 @@ def render_html(doc: dict[str, Any]) -> str:
             for c in entry["controls"]
         )
         problem = f"<br>{_e(entry['problem'])}" if entry["problem"] else ""
+        warning = inputs_warning(entry["trust_and_waivers"])
+        if warning:
+            problem += f'<br><span class="note">Warning: {_e(warning)}</span>'
         entry_rows.append(
             [
                 _e(entry["id"]),
@@ -119,12 +182,14 @@ def render_html(doc: dict[str, Any]) -> str:
         if control_rows
         else "<p>No control changes status.</p>"
     )
+    warning = totals_warning(doc)
+    warning_html = f'<p class="note">Warning: {_e(warning)}.</p>\n' if warning else ""
     return f"""{page_head("gatecheck policy impact", _STYLE)}<body>
 <header>
 <h1>gatecheck policy impact</h1>
 <p>Candidate policy digest {_code(doc["policy_digest"])}. {_e(_headline(doc))}.</p>
 <div class="cards">{cards}</div>
-</header>
+{warning_html}</header>
 <main>
 <h2>Entries that change</h2>
 {entries_html}

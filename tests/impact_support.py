@@ -15,6 +15,10 @@ At staging (vuln_fail_severity critical, coverage_min 0.8) all of them pass, exc
 coverage below 0.8 warns. :data:`TIGHTENED` raises coverage_min to 0.9 and lowers staging's
 vuln_fail_severity to high, so exactly these flip: ``vulnerable`` releases' GC-ART-005
 pass -> fail (decision pass -> fail), and coverage level 6 (0.818) GC-TST-002 pass -> warn.
+
+Candidates beside the data: configurations that differ from the recorded one only in the
+trust policy or the waivers (:func:`candidate_config`), and Rego that does not compile or
+fails at evaluation (:data:`REGO`, :func:`write_policy`).
 """
 
 from __future__ import annotations
@@ -26,10 +30,14 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import yaml
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from trust_support import TrustKit, subjects_of
 
 from gatecheck.bundles.store import add_evidence, init_bundle, seal_bundle
+from gatecheck.evidence.signing.keys import public_key_pem
 from gatecheck.timeutil import format_rfc3339
 
 DATA = Path(__file__).parent / "data"
@@ -51,6 +59,8 @@ TIGHTENED = {
     }
 }
 """The candidate's data: coverage minimum 0.8 -> 0.9, staging severity critical -> high."""
+APPROVER = "rita"
+"""A risk owner in the trust policy's directory: a waiver needs an approver there."""
 
 
 @dataclass(frozen=True)
@@ -167,3 +177,100 @@ def build_release(work: Path, kit: TrustKit, spec: Spec, index: int) -> Path:
         add_evidence(root, [attest(path, "test-results", kind)], labels={"kind": kind})
     seal_bundle(root)
     return root
+
+
+def impact_kit() -> TrustKit:
+    """The producers of the standard kit and :data:`APPROVER`, who may approve waivers."""
+    kit = TrustKit.standard([])
+    kit.person(APPROVER, roles=["risk-owner"])
+    return kit
+
+
+def waiver(version: str, control: str = "GC-ART-005") -> dict[str, Any]:
+    """A waiver of ``control`` for impact-app@``version``, active at every effective time."""
+    return {
+        "id": f"W-{control}-{version}",
+        "control": control,
+        "scope": {"release": "impact-app", "version": version},
+        "justification": "the findings have no fix yet; the vulnerable paths are not reachable",
+        "approver": APPROVER,
+        "granted": "2026-03-01T00:00:00Z",
+        "expires": "2026-04-01T00:00:00Z",
+    }
+
+
+def candidate_config(kit: TrustKit, path: Path, change: str) -> Path:
+    """The kit's configuration with one change: ``producer`` (one more producer and its key),
+    ``trusted-key`` (one more key under ``trusted_keys``), ``waiver`` (a waiver of GC-ART-005
+    for 1.0.0), or ``none`` (the same configuration, written as JSON instead of YAML)."""
+    config = kit.config()
+    extra_pem = public_key_pem(ed25519.Ed25519PrivateKey.generate())
+    if change == "producer":
+        config["trust"]["producers"]["release-bot"] = {
+            "types": ["sbom"], "keys": [{"pem": extra_pem}],
+        }  # fmt: skip
+    elif change == "trusted-key":
+        config["trusted_keys"] = [{"pem": extra_pem}]
+    elif change == "waiver":
+        config["waivers"] = [waiver("1.0.0")]
+    elif change == "none":
+        path = path.with_suffix(".json")
+        path.write_text(json.dumps(config, indent=1), encoding="utf-8")
+        return path
+    else:
+        raise ValueError(f"unknown change {change!r}")
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+REGO = {
+    # Compile errors: OPA refuses the module whatever the input.
+    "unsafe-variable": """package gatecheck.candidate.unsafe
+
+import rego.v1
+
+allowed if {
+\tlevel == 1
+}
+""",
+    "wrong-arity": """package gatecheck.candidate.arity
+
+import rego.v1
+
+prefixed if startswith(input.release.name)
+""",
+    "parse-error": """package gatecheck.candidate.parse
+
+import rego.v1
+
+broken if {
+""",
+    # Evaluation errors (strict builtin errors): a division by zero for releases whose patch
+    # number is a multiple of 3 (1.0.0 and 1.0.3), nothing for the others or an empty input.
+    "divide-by-zero-some": """package gatecheck.controls.art_005
+
+import rego.v1
+
+deny contains "never added" if {
+\tpatch := to_number(split(input.release.version, ".")[2])
+\t1 / (patch % 3) < 0
+}
+""",
+    # ... and for every input, the empty one included.
+    "divide-by-zero-all": """package gatecheck.controls.art_005
+
+import rego.v1
+
+deny contains "never added" if {
+\t1 / count([]) < 0
+}
+""",
+}
+"""Candidate Rego modules by what is wrong with them."""
+
+
+def write_policy(folder: Path, name: str) -> Path:
+    """A policy directory holding :data:`REGO` ``name``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name.replace('-', '_')}.rego").write_text(REGO[name], encoding="utf-8")
+    return folder

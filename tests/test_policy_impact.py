@@ -1,24 +1,40 @@
 """`gatecheck policy impact` over a ledger of generated releases recorded by the real
 `gatecheck evaluate --ledger`: a tightened candidate flips exactly the releases between the
 old and the new threshold, an unchanged one flips nothing, a missing archive is reported, a
-bad ledger is exit 2 with one line, and 1 and 2 workers agree. SQLite always, PostgreSQL when
-GATECHECK_TEST_POSTGRES_URL names a server."""
+bad ledger is exit 2 with one line, and 1 and 2 workers agree. A candidate whose trust policy
+or waivers differ from the recorded ones is marked on every entry; Rego that does not compile
+stops the run before any entry is re-evaluated, while Rego that fails at evaluation is
+reported per entry. SQLite always, PostgreSQL when GATECHECK_TEST_POSTGRES_URL names a
+server."""
 
 from __future__ import annotations
 
 import html
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from impact_support import TIGHTENED, Spec, build_release, effective_time, specs
+from impact_support import (
+    TIGHTENED,
+    Spec,
+    build_release,
+    candidate_config,
+    effective_time,
+    impact_kit,
+    specs,
+    write_policy,
+)
+from opa_support import require_opa
 from test_ledger import PG_SKIP, PG_URL, _postgres_database
 from trust_support import TrustKit
 
 from gatecheck.cli.main import cli
+from gatecheck.engine import impact as impact_module
+from gatecheck.engine.impact import RecordedInputs
 from gatecheck.engine.impact_render import render
 from gatecheck.engine.ledger import open_ledger
 
@@ -37,14 +53,14 @@ def _invoke(*args: str):  # noqa: ANN202 - click Result
 def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """The generated release bundles, their specs, and the trust config that accepts them."""
     work = tmp_path_factory.mktemp("impact")
-    kit = TrustKit.standard([])
+    kit = impact_kit()
     config = kit.write_config(work / "gatecheck.yaml")
     tightened = work / "tightened.json"
     tightened.write_text(json.dumps(TIGHTENED), encoding="utf-8")
     chosen = specs(COUNT)
     bundles = [build_release(work, kit, spec, i) for i, spec in enumerate(chosen)]
-    return {"work": work, "config": config, "tightened": tightened, "specs": chosen,
-            "bundles": bundles}  # fmt: skip
+    return {"work": work, "kit": kit, "config": config, "tightened": tightened,
+            "specs": chosen, "bundles": bundles}  # fmt: skip
 
 
 def _record(url: str, releases: dict) -> None:
@@ -109,13 +125,16 @@ def test_a_tightened_threshold_flips_exactly_the_releases_between_old_and_new(
     assert doc["totals"] == {
         "entries": COUNT, "reevaluated": COUNT, "not_reevaluated": 0,
         "decisions_changed": len(vulnerable), "controls_changed": sum(map(len, expected.values())),
-        "errors": 0,
+        "errors": 0, "trust_policy_differs": 0, "waivers_differ": 0, "trust_and_waivers_unknown": 0,
     }  # fmt: skip
     assert doc["decisions"] == {"pass->fail": len(vulnerable)}
     assert doc["controls"] == {
         "GC-ART-005": {"pass->fail": len(vulnerable)},
         "GC-TST-002": {"pass->warn": sum(1 for s in chosen if s.coverage_level == 6)},
     }
+    # The recorded configuration: the flips are the data's, and nothing says otherwise.
+    same = {"trust_policy": "same", "waivers": "same", "differing_parts": []}
+    assert all(e["trust_and_waivers"] == same for e in doc["entries"])
     entry = next(e for e in doc["entries"] if e["id"] == vulnerable[0])
     assert entry["release"] == f"impact-app@{chosen[vulnerable[0] - 1].version}"
     assert entry["stage"] == "staging"
@@ -188,9 +207,12 @@ def test_a_missing_archive_is_reported_not_skipped(sqlite_copy: str, releases: d
     archive.unlink()
     doc = _impact(sqlite_copy, releases, "--workers", "1")
     assert doc["totals"] == {"entries": 2, "reevaluated": 1, "not_reevaluated": 1,
-                             "decisions_changed": 0, "controls_changed": 0, "errors": 0}  # fmt: skip
+                             "decisions_changed": 0, "controls_changed": 0, "errors": 0,
+                             "trust_policy_differs": 0, "waivers_differ": 0,
+                             "trust_and_waivers_unknown": 0}  # fmt: skip
     (entry,) = doc["entries"]
     assert entry["id"] == 1 and entry["new_decision"] is None
+    assert entry["trust_and_waivers"] is None  # nothing was evaluated to compare
     assert f"bundle archive {gone[:16]}" in entry["problem"]
     text = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config",
                    str(releases["config"]), "--workers", "1", "--fail-on-flip")  # fmt: skip
@@ -276,10 +298,207 @@ def test_html_is_self_contained_and_escapes(sqlite_copy: str, releases: dict,
     # Release names and messages come from bundles and evaluations: escaped, never markup.
     doc = {"policy_digest": "sha256:x", "totals": dict.fromkeys(
         ("entries", "reevaluated", "not_reevaluated", "decisions_changed", "controls_changed",
-         "errors"), 1), "decisions": {}, "controls": {},
+         "errors", "trust_policy_differs", "waivers_differ", "trust_and_waivers_unknown"), 1),
+        "decisions": {}, "controls": {},
         "entries": [{"id": 1, "release": "<img src=x>@1", "stage": "staging",
-                     "effective_time": "t", "old_decision": "pass", "new_decision": None,
-                     "decision_changed": False, "controls": [],
-                     "problem": "<script>alert(1)</script>"}]}  # fmt: skip
+                     "effective_time": "t", "old_decision": "pass", "new_decision": "fail",
+                     "decision_changed": True, "controls": [],
+                     "problem": "<script>alert(1)</script>",
+                     "trust_and_waivers": {"trust_policy": "differs", "waivers": "same",
+                                           "differing_parts": ["<i>anchors</i>"]}}]}  # fmt: skip
     hostile = render(doc, "html")
     assert "<img" not in hostile and "<script" not in hostile and "&lt;img src=x&gt;" in hostile
+    assert "<i>" not in hostile and "&lt;i&gt;anchors&lt;/i&gt;" in hostile
+
+
+# -- a candidate configuration other than the recorded one ------------------------------------
+
+TRUST_POLICY = "trust policy (producers, people, roles)"
+
+
+@pytest.mark.parametrize(
+    ("change", "trust_policy", "waivers", "parts"),
+    [
+        ("producer", "differs", "same", [TRUST_POLICY, "trust anchors"]),
+        ("trusted-key", "differs", "same", ["trust anchors"]),
+        ("waiver", "same", "differs", ["waivers"]),
+        ("none", "same", "same", []),
+    ],
+)
+def test_a_trust_policy_or_waivers_other_than_recorded_are_named_on_every_entry(
+    ledger_url: str, releases: dict, tmp_path: Path,
+    change: str, trust_policy: str, waivers: str, parts: list[str],
+) -> None:  # fmt: skip
+    """The tightened data with a configuration that differs from the recorded one in one
+    part (or not at all, written as JSON instead of YAML): every entry that changes says
+    which part differs, and the totals count every re-evaluated entry, listed or not."""
+    config = candidate_config(releases["kit"], tmp_path / "candidate.yaml", change)
+    result = _invoke(
+        "policy", "impact", "--ledger", ledger_url, "--config", str(config),
+        "--data", str(releases["tightened"]), "--workers", "2", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    expected = _expected(releases["specs"])
+    if change == "waiver":  # 1.0.0's GC-ART-005 failure is waived: the decision stays pass
+        expected[1] = {**expected[1], "GC-ART-005": ("pass", "waived")}
+    assert _seen(doc) == expected
+    assert [e["trust_and_waivers"] for e in doc["entries"]] == [
+        {"trust_policy": trust_policy, "waivers": waivers, "differing_parts": parts}
+    ] * len(expected)
+    differs = COUNT if change != "none" else 0
+    assert doc["totals"]["trust_policy_differs"] == (differs if trust_policy == "differs" else 0)
+    assert doc["totals"]["waivers_differ"] == (differs if waivers == "differs" else 0)
+    assert doc["totals"]["trust_and_waivers_unknown"] == 0
+    text = render(doc, "text")
+    page = render(doc, "html")
+    if change == "none":
+        assert "warning" not in text.lower() and "Warning" not in page
+        return
+    label = "trust policy" if trust_policy == "differs" else "waiver set"
+    notes = [line for line in text.splitlines() if line.startswith("        warning: ")]
+    assert len(notes) == len(expected)
+    assert all(f"different {label} than recorded ({', '.join(parts)} differ)" in n for n in notes)
+    assert f"warning: of {COUNT} re-evaluated entries, {COUNT} under a different {label}" in text
+    assert page.count(f"Warning: evaluated under a different {label}") == len(expected)
+
+
+def test_a_report_without_part_digests_says_unknown(sqlite_copy: str, releases: dict) -> None:
+    """Reports written before they carried part digests: whether the trust policy and the
+    waivers match is unknown, said per entry and counted; the other entry is compared."""
+    with open_ledger(sqlite_copy, create=False) as book:
+        first = next(book.entries()).record
+    assert first.report_kind == "json"
+    old = json.loads(first.report)
+    del old["policy"]["parts"]
+    with sqlite3.connect(sqlite_copy.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE entries SET report = ? WHERE seq = 1", (json.dumps(old).encode(),))
+    result = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config",
+                     str(releases["config"]), "--data", str(releases["tightened"]),
+                     "--workers", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.count("whether the trust policy and waiver set match") == 1
+    assert "for 1 the trust policy or waivers are unknown" in text
+    doc = _impact(sqlite_copy, releases, "--data", str(releases["tightened"]), "--workers", "1")
+    inputs = {e["id"]: e["trust_and_waivers"] for e in doc["entries"]}
+    assert inputs == {
+        1: {"trust_policy": "unknown", "waivers": "unknown", "differing_parts": []},
+        2: {"trust_policy": "same", "waivers": "same", "differing_parts": []},
+    }
+    assert doc["totals"]["trust_and_waivers_unknown"] == 1
+
+
+def test_recorded_inputs_name_only_the_parts_that_differ() -> None:
+    """The comparison itself, on part digests as reports hold them."""
+    recorded = {TRUST_POLICY: "a", "trust anchors": "b", "Sigstore roots": "c", "waivers": "d",
+                "params": "e"}  # fmt: skip
+    same = RecordedInputs.compare(recorded, dict(recorded))
+    assert (same.trust_policy, same.waivers, same.differing_parts) == ("same", "same", ())
+    # Parameters are the candidate's to change: not a trust policy or waiver difference.
+    assert RecordedInputs.compare(recorded, {**recorded, "params": "x"}) == same
+    roots = RecordedInputs.compare(recorded, {**recorded, "Sigstore roots": "x"})
+    assert (roots.trust_policy, roots.differing_parts) == ("differs", ("Sigstore roots",))
+    # A part the report does not hold is unknown, not the same; one that differs still counts.
+    no_waivers = {k: v for k, v in recorded.items() if k != "waivers"}
+    partial = RecordedInputs.compare(no_waivers, recorded)
+    assert (partial.trust_policy, partial.waivers) == ("same", "unknown")
+    mixed = RecordedInputs.compare({"trust anchors": "b"}, {**recorded, "trust anchors": "x"})
+    assert (mixed.trust_policy, mixed.waivers) == ("differs", "unknown")
+    for junk in (None, [], "sha256:...", {}):
+        unknown = RecordedInputs.compare(junk, recorded)
+        assert (unknown.trust_policy, unknown.waivers) == ("unknown", "unknown")
+
+
+# -- a candidate that does not compile, or fails at evaluation ---------------------------------
+
+
+@pytest.fixture
+def entry_loop(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of tasks each start of the per-entry loop was given."""
+    started: list[int] = []
+    real = impact_module._outcomes
+
+    def outcomes(candidate, tasks, workers):  # noqa: ANN001, ANN202 - same as the real one
+        started.append(len(tasks))
+        return real(candidate, tasks, workers)
+
+    monkeypatch.setattr(impact_module, "_outcomes", outcomes)
+    return started
+
+
+@pytest.fixture(scope="module")
+def full_run_seconds() -> dict[tuple[str, str], float]:
+    """(ledger, engine) -> seconds a run re-evaluating every entry took (filled on first use)."""
+    return {}
+
+
+@pytest.mark.parametrize(
+    ("rego", "engine", "message"),
+    [
+        ("unsafe-variable", "embedded", "unsafe_variable.rego:6: rego_unsafe_var_error: var level is unsafe"),
+        ("wrong-arity", "embedded", "wrong_arity.rego:5: rego_type_error: startswith: arity mismatch"),
+        ("parse-error", "embedded", "parse_error.rego:6: rego_parse_error: unexpected eof token"),
+        ("unsafe-variable", "opa", "OPA rego_unsafe_var_error: var level is unsafe"),
+        ("wrong-arity", "opa", "OPA rego_type_error: startswith: arity mismatch"),
+    ],
+)  # fmt: skip
+def test_a_candidate_that_does_not_compile_stops_before_any_entry(
+    ledger_url: str, releases: dict, tmp_path: Path, entry_loop: list[int],
+    full_run_seconds: dict[tuple[str, str], float], rego: str, engine: str, message: str,
+) -> None:  # fmt: skip
+    """One line naming OPA's error, exit 2, no output, the per-entry loop never started, and
+    in less than half the time of a run that re-evaluates the ledger's entries (re-evaluating
+    each only to fail would take about as long)."""
+    extra = ["--opa-path", require_opa()] if engine == "opa" else []
+    base = ("policy", "impact", "--ledger", ledger_url, "--config", str(releases["config"]),
+            "--workers", "1", "--engine", engine, *extra)  # fmt: skip
+    start = time.perf_counter()
+    result = _invoke(*base, "--policy", str(write_policy(tmp_path / "candidate", rego)))
+    failed_in = time.perf_counter() - start
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("gatecheck: error: the candidate policy set does not compile")
+    assert message in result.stderr and "no entry was re-evaluated" in result.stderr
+    assert entry_loop == []
+    if (ledger_url, engine) not in full_run_seconds:
+        start = time.perf_counter()
+        assert _invoke(*base).exit_code == 0
+        full_run_seconds[ledger_url, engine] = time.perf_counter() - start
+        assert entry_loop == [COUNT]
+    assert failed_in < full_run_seconds[ledger_url, engine] / 2, (failed_in, full_run_seconds)
+
+
+def test_an_evaluation_error_on_some_entries_is_reported_per_entry(
+    ledger_url: str, releases: dict, tmp_path: Path, entry_loop: list[int]
+) -> None:
+    """Rego that compiles but divides by zero for 1.0.0 and 1.0.3 only: those two entries
+    end in error with OPA's message, the others are unchanged."""
+    policy = write_policy(tmp_path / "candidate", "divide-by-zero-some")
+    result = _invoke("policy", "impact", "--ledger", ledger_url, "--config",
+                     str(releases["config"]), "--policy", str(policy), "--workers", "1",
+                     "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert entry_loop == [COUNT]
+    doc = json.loads(result.stdout)
+    failing = [i + 1 for i, s in enumerate(releases["specs"]) if int(s.version[-1]) % 3 == 0]
+    assert failing == [1, 4]
+    assert [e["id"] for e in doc["entries"]] == failing
+    for entry in doc["entries"]:
+        assert (entry["old_decision"], entry["new_decision"]) == ("pass", "error")
+        assert "eval_builtin_error: div: divide by zero" in entry["problem"]
+    assert doc["totals"]["errors"] == 2 and doc["decisions"] == {"pass->error": 2}
+    assert doc["totals"]["reevaluated"] == COUNT
+
+
+def test_an_evaluation_error_on_every_input_is_still_per_entry(
+    sqlite_copy: str, releases: dict, tmp_path: Path
+) -> None:
+    """Failing on the empty input too is an evaluation error, not a compile error: the run
+    goes on and each entry says so."""
+    policy = write_policy(tmp_path / "candidate", "divide-by-zero-all")
+    text = _invoke("policy", "impact", "--ledger", sqlite_copy, "--config",
+                   str(releases["config"]), "--policy", str(policy), "--workers", "1")  # fmt: skip
+    assert text.exit_code == 0, text.output
+    assert text.stdout.count("div: divide by zero") == 2
+    assert "FLIP entry 1" in text.stdout and "FLIP entry 2" in text.stdout
