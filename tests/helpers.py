@@ -61,3 +61,16 @@ def cyclonedx_py_command() -> list[str]:
     if importlib.util.find_spec("cyclonedx_py") is None:
         pytest.skip("cyclonedx-py is not installed (pip install 'gatecheck[test]')")
     return [sys.executable, "-m", "cyclonedx_py"]
+
+
+def org_control(deny_when: str | None = None) -> str:
+    """Rego of an organization's own control, ORG-1 (package gatecheck.controls.org_extra),
+    enforced at production; with ``deny_when``, it fails when that Rego expression holds."""
+    text = (
+        "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
+        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
+        ' "stages": {"production": "fail"}}\n'
+    )
+    if deny_when is not None:
+        text += f'\ndeny contains {{"msg": "org"}} if {{\n\t{deny_when}\n}}\n'
+    return text

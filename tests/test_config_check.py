@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import run_gatecheck
+from helpers import org_control, run_gatecheck
 from test_settings import invoke
 
 from gatecheck.engine.config import load_config
@@ -201,12 +201,7 @@ def test_a_lowercase_control_id_is_unknown_as_evaluate_matches_exactly(tmp_path:
 def test_an_org_control_is_known_through_the_policy_set(tmp_path: Path) -> None:
     org = tmp_path / "org"
     org.mkdir()
-    (org / "extra.rego").write_text(
-        "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
-        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-        ' "stages": {"production": "fail"}}\n',
-        encoding="utf-8",
-    )
+    (org / "extra.rego").write_text(org_control(), encoding="utf-8")
     org_waiver = waiver("W-ORG", "ORG-1", "2026-03-01T00:00:00Z", "2026-03-20T00:00:00Z")
     path = write(tmp_path, {"trust": PEOPLE, "waivers": [org_waiver]})
     without = show(tmp_path, path, "--at", AT)

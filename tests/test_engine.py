@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import run_gatecheck
+from helpers import org_control, run_gatecheck
 from opa_support import opa_binary, opa_server, require_opa
 
 from gatecheck.engine.backends import make_engine
@@ -34,14 +34,6 @@ INPUT = {
 }
 
 BUILTIN = load_policy_set(include_tests=True)
-
-
-ORG_CONTROL = (
-    "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
-    'info := {{"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-    ' "stages": {{"production": "fail"}}}}\n\n'
-    'deny contains {{"msg": "org"}} if {{\n\t{body}\n}}\n'
-)
 
 
 @pytest.mark.parametrize(
@@ -251,7 +243,7 @@ def test_upload_mode_removes_modules_of_an_earlier_upload(
 ) -> None:
     org = tmp_path / "org"
     org.mkdir()
-    (org / "extra.rego").write_text(ORG_CONTROL.format(body="true"))
+    (org / "extra.rego").write_text(org_control("true"))
     engine = make_engine("server", opa_url=opa_upload_server, server_mode="upload")
     with_org = engine.evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
     assert "ORG-1" in [c["id"] for c in with_org["controls"]]
@@ -266,9 +258,7 @@ def test_builtin_error_is_an_engine_error_on_every_backend(
     """Strict builtin errors everywhere: the server's REST API drops them unless asked."""
     org = tmp_path / "org"
     org.mkdir()
-    (org / "bad.rego").write_text(
-        ORG_CONTROL.format(body="time.parse_rfc3339_ns(input.release.version) > 0")
-    )
+    (org / "bad.rego").write_text(org_control("time.parse_rfc3339_ns(input.release.version) > 0"))
     policies = load_policy_set([org])
     engines: dict[str, Engine] = {"embedded": EmbeddedEngine()}
     if opa_binary():

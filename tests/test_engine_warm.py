@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from helpers import org_control
 
 import gatecheck.engine.embedded as embedded
 from gatecheck.engine.embedded import EmbeddedEngine
@@ -140,12 +141,7 @@ def test_the_cli_stops_the_spare_when_the_config_is_refused(
     assert closed[0].proc.poll() is not None, "the spare worker was left running"
 
 
-ORG_CONTROL = (
-    "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
-    'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-    ' "stages": {"production": "fail"}}\n\n'
-    'deny contains {"msg": "org"} if {\n\ttrue\n}\n'
-)
+ORG_CONTROL = org_control("true")
 
 
 def _org(tmp_path: Path, text: str = ORG_CONTROL) -> Path:

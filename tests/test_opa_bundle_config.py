@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import run_gatecheck
+from helpers import org_control, run_gatecheck
 from opa_support import opa_server
 
 from gatecheck.engine.backends import make_engine
@@ -181,12 +181,7 @@ def test_the_same_config_with_other_modules_is_a_policy_set_mismatch(
 ) -> None:
     org = tmp_path / "org"
     org.mkdir()
-    (org / "extra.rego").write_text(
-        "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
-        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-        ' "stages": {"production": "fail"}}\n',
-        encoding="utf-8",
-    )
+    (org / "extra.rego").write_text(org_control(), encoding="utf-8")
     config, config_dir = load_config(EXAMPLE_CONFIG)
     policies = load_policy_set([org], [], config.data_overlay(config_dir))
     engine = make_engine("server", opa_url=configured_server)
