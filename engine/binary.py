@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gatecheck.engine.interface import DEFAULT_TIMEOUT_S, Engine, EngineInfo, RegoTestResult
-from gatecheck.engine.policy import PolicySet, package_of
+from gatecheck.engine.policy import PolicySet
 from gatecheck.errors import EngineError
 
 
@@ -79,6 +79,7 @@ class BinaryEngine(Engine):
     def evaluate(self, policies: PolicySet, input_doc: dict[str, Any], path: str) -> Any:
         with tempfile.TemporaryDirectory(prefix="gatecheck-opa-") as tmp:
             root = Path(tmp)
+            modules = root / "modules"
             self._materialize(policies, root, tests=False)
             proc = self._exec(
                 [
@@ -99,30 +100,25 @@ class BinaryEngine(Engine):
             raise EngineError("opa eval returned malformed output") from None
         if proc.returncode != 0 or answer.get("errors"):
             errors = answer.get("errors") or [{"message": proc.stderr.decode("utf-8", "replace")}]
-            first = errors[0]
-            raise EngineError(
-                f"OPA {first.get('code', 'error')}: {' '.join(str(first.get('message', '')).split())}"
-            )
+            raise EngineError(_describe(errors, modules))
         results = answer.get("result") or []
         if not results or not results[0].get("expressions"):
             raise EngineError(f"data.{path} is undefined")
         return results[0]["expressions"][0]["value"]
 
     def run_tests(self, policies: PolicySet) -> list[RegoTestResult]:
-        packages = {m.path: package_of(m) for m in policies.tests}
         with tempfile.TemporaryDirectory(prefix="gatecheck-opa-") as tmp:
             root = Path(tmp)
+            modules = root / "modules"
             self._materialize(policies, root, tests=True)
-            proc = self._exec(["test", "--format", "json", str(root / "modules")])
+            proc = self._exec(["test", "--format", "json", str(modules)])
         try:
             answers = json.loads(proc.stdout or b"[]")
         except json.JSONDecodeError:
-            raise EngineError(
-                f"opa test failed: {proc.stderr.decode('utf-8', 'replace').strip()[:300]}"
-            ) from None
+            stderr = _in_policy_set(proc.stderr.decode("utf-8", "replace"), modules)
+            raise EngineError(f"opa test failed: {' '.join(stderr.split())[:300]}") from None
         if not isinstance(answers, list):
             raise EngineError("opa test returned malformed output")
-        del packages
         results = []
         for a in answers:
             package = str(a.get("package", "")).removeprefix("data.")
@@ -134,7 +130,26 @@ class BinaryEngine(Engine):
                     a.get("name", ""),
                     status,
                     message,
-                    str((a.get("location") or {}).get("file", "")),
+                    _in_policy_set(str((a.get("location") or {}).get("file", "")), modules),
                 )
             )
         return sorted(results, key=lambda r: (r.package, r.name))
+
+
+def _in_policy_set(text: str, modules: Path) -> str:
+    """``text`` with the private directory's paths as the policy set's own (``org/x.rego``):
+    the directory is gone by the time anyone reads the message."""
+    return text.replace(f"{modules}/", "")
+
+
+def _describe(errors: list[Any], modules: Path) -> str:
+    """OPA's errors as one line: the first, where it is in the policy set, and how many more
+    (as the embedded engine reports a compile error)."""
+    first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+    where = ""
+    location = first.get("location")
+    if isinstance(location, dict) and location.get("file"):
+        where = f"{_in_policy_set(str(location['file']), modules)}:{location.get('row', '?')}: "
+    message = " ".join(_in_policy_set(str(first.get("message", "")), modules).split())
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"OPA {first.get('code', 'error')}: {where}{message}{more}"

@@ -273,6 +273,37 @@ def test_builtin_error_is_an_engine_error_on_every_backend(
         require_opa()  # reports the skip of the other backends
 
 
+@pytest.mark.opa_binary
+def test_a_compile_error_names_its_module_and_line_on_both_local_backends(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "broken.rego").write_text(
+        "package gatecheck.controls.broken\n\nimport rego.v1\n\n"
+        'f := startswith("a")\n'  # line 5: one argument of two
+    )
+    policies = load_policy_set([org])
+    require_opa()
+    for engine in (EmbeddedEngine(), make_engine("opa")):
+        with pytest.raises(EngineError) as raised:
+            engine.evaluate(policies, INPUT, REPORT_QUERY)
+        message = str(raised.value)
+        assert "org/broken.rego:5" in message and "rego_type_error" in message, message
+        assert "gatecheck-opa-" not in message and "\n" not in message  # no private path
+
+
+@pytest.mark.opa_binary
+def test_opa_binary_test_results_name_the_policy_sets_own_files(tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "x_test.rego").write_text(
+        "package gatecheck.controls.x_test\n\nimport rego.v1\n\ntest_fails if {\n\tfalse\n}\n"
+    )
+    require_opa()
+    results = make_engine("opa").run_tests(load_policy_set([org], include_tests=True))
+    (result,) = [r for r in results if r.package.endswith("x_test")]
+    assert (result.status, result.file) == ("fail", "org/x_test.rego")
+
+
 def test_server_engine_refuses_an_unreachable_server() -> None:
     engine = make_engine("server", opa_url="http://127.0.0.1:9", timeout=2)
     with pytest.raises(EngineError, match="OPA server"):

@@ -439,8 +439,8 @@ def full_run_seconds() -> dict[tuple[str, str], float]:
         ("unsafe-variable", "embedded", "unsafe_variable.rego:6: rego_unsafe_var_error: var level is unsafe"),
         ("wrong-arity", "embedded", "wrong_arity.rego:5: rego_type_error: startswith: arity mismatch"),
         ("parse-error", "embedded", "parse_error.rego:6: rego_parse_error: unexpected eof token"),
-        ("unsafe-variable", "opa", "OPA rego_unsafe_var_error: var level is unsafe"),
-        ("wrong-arity", "opa", "OPA rego_type_error: startswith: arity mismatch"),
+        ("unsafe-variable", "opa", "OPA rego_unsafe_var_error: candidate/unsafe_variable.rego:6: var level is unsafe"),
+        ("wrong-arity", "opa", "OPA rego_type_error: candidate/wrong_arity.rego:5: startswith: arity mismatch"),
     ],
 )  # fmt: skip
 def test_a_candidate_that_does_not_compile_stops_before_any_entry(
