@@ -7,8 +7,9 @@ test really feeds, the library is materialized with its tests and every control 
 instrumented: a `_facts_probe` rule `print`s each record of `input.evidence` and
 `input.release` as JSON, and it is made the first statement of every `deny`, `warn` and
 `not_applicable` rule. `opa test --format json` returns each test's print output; each printed
-record of a record type is validated against its facts schema (tool formats such as SBOMs,
-scans and JUnit have no facts schema, and records with custom facts are skipped).
+record is validated against the facts schema of its type: a record type's
+(evidence/records/facts_schema.py) or a tool format's (evidence/facts_schemas.py: SBOMs, scans,
+SARIF, JUnit, coverage, provenance, signatures). Records with custom facts are skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import jsonschema
 from gatecheck.engine.binary import BinaryEngine
 from gatecheck.engine.policy import load_policy_set
 from gatecheck.evidence import registry
+from gatecheck.evidence.facts_schemas import TOOL_FACTS
 from gatecheck.evidence.records.facts_schema import CUSTOM_FACTS, facts_schema
 from gatecheck.evidence.records.models import RECORD_TYPES
 
@@ -55,10 +57,12 @@ _CONTROL = re.compile(r"^package gatecheck\.controls\.(\S+)$", re.M)
 _BLOCK = re.compile(r"^((?:deny|warn|not_applicable) contains .* if \{)$", re.M)
 _ONE_LINE = re.compile(r"^((?:deny|warn|not_applicable) contains .* if) (?!\{)(.+)$", re.M)
 
-# Record types by the key their facts have in the policy input.
-BY_INPUT_KEY = {"release": "release-manifest"} | {
-    registry.input_key(name): name for name in RECORD_TYPES if name != "release-manifest"
-}
+# Record types and tool-format families by the key their facts have in the policy input.
+BY_INPUT_KEY = (
+    {"release": "release-manifest"}
+    | {registry.input_key(name): name for name in RECORD_TYPES if name != "release-manifest"}
+    | {registry.input_key(name): name for name in TOOL_FACTS}
+)
 
 # Keys the engine adds inside nested objects after parsing (engine/authenticity.py records the
 # claimed roles next to the directory's); top-level additions are allowed by the schema.
@@ -136,11 +140,17 @@ def run_instrumented(opa: str, root: Path) -> Run:
 
 
 def record_type(key: str) -> str | None:
-    """The record type whose facts schema covers input ``key`` (None: no schema)."""
+    """The record type or family whose facts schema covers input ``key`` (None: no schema)."""
     name = BY_INPUT_KEY.get(key)
-    if name is None or RECORD_TYPES[name] in CUSTOM_FACTS:
+    if name is None or (name in RECORD_TYPES and RECORD_TYPES[name] in CUSTOM_FACTS):
         return None
     return name
+
+
+def _schema(type_name: str) -> dict[str, Any]:
+    if type_name in TOOL_FACTS:
+        return TOOL_FACTS[type_name]
+    return facts_schema(RECORD_TYPES[type_name])
 
 
 def schema_error(type_name: str, record: Any) -> str | None:
@@ -156,7 +166,7 @@ def schema_error(type_name: str, record: Any) -> str | None:
         for field, added in _ENGINE_NESTED.get(type_name, {}).items():
             if isinstance(record.get(field), dict):
                 record[field] = {k: v for k, v in record[field].items() if k not in added}
-    validator = jsonschema.Draft202012Validator(facts_schema(RECORD_TYPES[type_name]))
+    validator = jsonschema.Draft202012Validator(_schema(type_name))
     error = jsonschema.exceptions.best_match(validator.iter_errors(record))
     if error is None:
         return None
