@@ -371,10 +371,13 @@ _SIGNING_DEFS: dict[str, Schema] = {
     # A certificate's identity (keyless; with the trusted root it verified against), or a key.
     "Signer": {
         "anyOf": [
-            closed(
-                {"identity": NSTR, "issuer": NSTR, "root": STR, "root_sha256": STR},
-                optional=("root", "root_sha256"),
-            ),
+            {
+                **closed(
+                    {"identity": NSTR, "issuer": NSTR, "root": STR, "root_sha256": STR},
+                    optional=("root", "root_sha256"),
+                ),
+                "dependentRequired": {"root": ["root_sha256"], "root_sha256": ["root"]},
+            },
             closed({"key_id": NSTR, "key_alias": NSTR, "key_hint": NSTR}),
         ]
     },

@@ -285,20 +285,7 @@ def test_tool_facts_left_out_misspelt_or_given_in_part_are_not_parser_output() -
 # Rego test packages whose inputs are not yet all parser output, with why. The check below
 # fails for any other package feeding a control an impossible record, and fails when a
 # package listed here has become clean (so the list only shrinks).
-NOT_YET_PARSER_OUTPUT: dict[str, str] = {
-    "art_002_test": "hand-written signatures and provenance",
-    "art_003_test": "hand-written SBOMs (licenses as strings)",
-    "art_004_labels_test": "hand-written SBOMs",
-    "art_004_test": "hand-written SBOMs",
-    "art_005_test": "hand-written SBOMs and scans",
-    "art_006_labels_test": "hand-written SARIF facts",
-    "art_006_test": "hand-written SARIF facts",
-    "art_007_test": "hand-written provenance",
-    "art_009_test": "hand-written secret scans",
-    "chg_002_test": "hand-written provenance",
-    "pipe_001_test": "hand-written test results",
-    "tst_002_test": "hand-written coverage",
-}
+NOT_YET_PARSER_OUTPUT: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
