@@ -12,8 +12,9 @@ Around the parser's facts gatecheck adds ``source``, ``tool``, ``labels``, ``att
 record types (evidence/records/facts_schema.py). Keys the engine trims from the input because
 no rule reads them (``UNREAD`` in engine/inputdoc.py) are declared and not required.
 
-``gatecheck schema --facts FAMILY`` prints them; tests validate every real tool output under
-tests/data against them, and every record a Rego test feeds a control.
+The pipeline audit log, a gatecheck record whose parser writes facts of its own shape, has its
+schema here too. ``gatecheck schema --facts FAMILY`` prints them; tests validate every real tool
+output under tests/data against them, and every record a Rego test feeds a control.
 """
 
 from __future__ import annotations
@@ -459,6 +460,46 @@ PROVENANCE = family_schema(
     optional=("line",),
 )
 
+# -- pipeline-audit-log (evidence/records/lifecycle.py): a record whose parser writes its own
+# facts (the verified hash chain), so its schema is not derived from the record's; like the
+# record types', its top level admits the signature facts the record parsers add.
+
+PIPELINE_AUDIT_LOG: Schema = {
+    **closed(
+        {
+            "pipeline": NSTR,
+            "run_id": NSTR,
+            "release": nullable(closed({"name": STR, "version": STR})),
+            "event_count": INT,
+            "events": array(ref("AuditEvent")),
+            "hash_algorithm": {"const": "sha256"},
+            "chain_valid": BOOL,
+            "chain_broken_at": NINT,
+            "chain_error": NSTR,
+            "head_hash": NSTR,
+            "pointer": STR,
+        }
+    ),
+    "additionalProperties": True,
+    "description": "A pipeline run's hash-chained audit log, with the chain as verified.",
+    "$defs": {
+        "AuditEvent": closed(
+            {
+                "index": INT,
+                "actor": NSTR,
+                "time": NSTR,
+                "action": NSTR,
+                "change_id": NSTR,
+                "environment": NSTR,
+                "pointer": STR,
+            }
+        )
+    },
+}
+
+CUSTOM_RECORD_FACTS: dict[str, Schema] = {"pipeline-audit-log": PIPELINE_AUDIT_LOG}
+"""Facts schema of each record type whose parser writes facts of its own shape."""
+
 TOOL_FACTS: dict[str, Schema] = {
     "coverage": COVERAGE,
     "provenance": PROVENANCE,
@@ -476,4 +517,17 @@ def facts_schemas() -> dict[str, Schema]:
     """Every published facts schema: the record types' and the tool formats'."""
     from gatecheck.evidence.records.facts_schema import facts_schemas as record_schemas
 
-    return record_schemas() | copy.deepcopy(TOOL_FACTS)
+    return record_schemas() | copy.deepcopy(CUSTOM_RECORD_FACTS | TOOL_FACTS)
+
+
+def schema_for(type_name: str) -> Schema | None:
+    """The facts schema of a record type or evidence family (None: unknown)."""
+    from gatecheck.evidence.records.facts_schema import CUSTOM_FACTS, facts_schema
+    from gatecheck.evidence.records.models import RECORD_TYPES
+
+    if type_name in TOOL_FACTS or type_name in CUSTOM_RECORD_FACTS:
+        return (TOOL_FACTS | CUSTOM_RECORD_FACTS)[type_name]
+    model = RECORD_TYPES.get(type_name)
+    if model is None or model in CUSTOM_FACTS:
+        return None
+    return facts_schema(model)

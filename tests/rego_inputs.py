@@ -9,7 +9,7 @@ instrumented: a `_facts_probe` rule `print`s each record of `input.evidence` and
 `not_applicable` rule. `opa test --format json` returns each test's print output; each printed
 record is validated against the facts schema of its type: a record type's
 (evidence/records/facts_schema.py) or a tool format's (evidence/facts_schemas.py: SBOMs, scans,
-SARIF, JUnit, coverage, provenance, signatures). Records with custom facts are skipped.
+SARIF, JUnit, coverage, provenance, signatures, and the pipeline audit log's custom facts).
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ import jsonschema
 from gatecheck.engine.binary import BinaryEngine
 from gatecheck.engine.policy import load_policy_set
 from gatecheck.evidence import registry
-from gatecheck.evidence.facts_schemas import TOOL_FACTS
-from gatecheck.evidence.records.facts_schema import CUSTOM_FACTS, facts_schema
+from gatecheck.evidence.facts_schemas import TOOL_FACTS, schema_for
 from gatecheck.evidence.records.models import RECORD_TYPES
 
 MARK = "gatecheck-facts"
@@ -142,15 +141,9 @@ def run_instrumented(opa: str, root: Path) -> Run:
 def record_type(key: str) -> str | None:
     """The record type or family whose facts schema covers input ``key`` (None: no schema)."""
     name = BY_INPUT_KEY.get(key)
-    if name is None or (name in RECORD_TYPES and RECORD_TYPES[name] in CUSTOM_FACTS):
+    if name is None or schema_for(name) is None:
         return None
     return name
-
-
-def _schema(type_name: str) -> dict[str, Any]:
-    if type_name in TOOL_FACTS:
-        return TOOL_FACTS[type_name]
-    return facts_schema(RECORD_TYPES[type_name])
 
 
 def schema_error(type_name: str, record: Any) -> str | None:
@@ -166,7 +159,7 @@ def schema_error(type_name: str, record: Any) -> str | None:
         for field, added in _ENGINE_NESTED.get(type_name, {}).items():
             if isinstance(record.get(field), dict):
                 record[field] = {k: v for k, v in record[field].items() if k not in added}
-    validator = jsonschema.Draft202012Validator(_schema(type_name))
+    validator = jsonschema.Draft202012Validator(schema_for(type_name))
     error = jsonschema.exceptions.best_match(validator.iter_errors(record))
     if error is None:
         return None
