@@ -1,5 +1,6 @@
 """``gatecheck schema TYPE``: the JSON Schema of the bundle manifest, the configuration (with
-its trust policy) and each record type."""
+its trust policy) and each record type; ``--facts``: of the facts each record type and each
+tool-format family (sbom, vulnerability-scan, sast, ...) becomes in the policy input."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ def _schemas() -> dict[str, type]:
 
 def json_schema(type_name: str, *, facts: bool = False) -> dict[str, Any]:
     """The published schema of ``type_name``, with its dialect and a stable ``$id``; with
-    ``facts``, the schema of the facts a record type becomes in the policy input."""
+    ``facts``, the schema of the facts a record type or evidence family becomes in the policy
+    input."""
     if facts:
-        from gatecheck.evidence.records.facts_schema import facts_schemas
+        from gatecheck.evidence.facts_schemas import facts_schemas
 
         known = facts_schemas()
         if type_name not in known:
@@ -52,14 +54,14 @@ def json_schema(type_name: str, *, facts: bool = False) -> dict[str, Any]:
 @click.option(
     "--facts",
     is_flag=True,
-    help="The schema of the facts a record type becomes in the policy input (every field "
-    "present, null when absent) instead of the file's schema.",
+    help="The schema of the facts a record type or evidence family (sbom, sast, ...) becomes "
+    "in the policy input (every field present, null when absent) instead of the file's schema.",
 )
 def schema(type_name: str | None, facts: bool) -> None:
     """Print the JSON Schema of TYPE (without TYPE: list the types)."""
     if type_name is None:
         if facts:
-            from gatecheck.evidence.records.facts_schema import facts_schemas
+            from gatecheck.evidence.facts_schemas import facts_schemas
 
             click.echo("\n".join(sorted(facts_schemas())))
         else:

@@ -4,8 +4,9 @@ parsed as ``gatecheck evaluate`` parses it, and its facts are written to
 type, keyed by file name), which the controls' Rego tests read. A Rego test can therefore
 only use facts a parser produces; tests/test_fact_contract.py fails when the file is stale.
 
-The same file holds ``empty``: per record type (by input key) and per nested object of the
-facts schemas (e.g. ``empty.pentest_finding``), the facts of a record that gives nothing:
+The same file holds ``empty``: per record type and tool-format family (by input key: ``sbom``,
+``vulnerability_scan``, ...) and per nested object of the facts schemas (e.g.
+``empty.pentest_finding``, ``empty.sbom_component``), the facts of a record that gives nothing:
 every declared field null, lists empty, defaults as the parser writes them, nested objects
 empty in turn. Tests build records as ``object.union(facts.empty.release, {...})``; which
 fields the parsers would have written is then never the test's guess (the instrumented run
@@ -22,9 +23,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gatecheck.bundles.manifest import EvidenceEntry, ToolRef
+from gatecheck.digest import sha256_bytes
+from gatecheck.engine import inputdoc
 from gatecheck.evidence import registry
+from gatecheck.evidence.facts_schemas import facts_schemas
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.records.facts_schema import facts_schemas
+from gatecheck.evidence.sbom import purl
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tests" / "data" / "facts"
@@ -44,16 +49,44 @@ import rego.v1
 LABELS: dict[str, dict[str, str]] = {"k6_baseline.json": {"role": "baseline"}}
 
 
+ADDED_AT = "2026-01-15T09:00:00Z"
+
+
+def as_input(
+    doc: Document, family: str, fmt: str, facts: dict[str, Any], labels: dict[str, str]
+) -> dict[str, Any]:
+    """``facts`` as the policy input holds them: the package indexes added and the unread
+    keys trimmed (engine/inputdoc.py), with the `source`, `tool` and `labels` of an entry
+    added as ``gatecheck bundle add`` records it."""
+    digest = sha256_bytes(doc.raw)
+    tool = registry.parser_for(family, fmt).tool(doc, registry.split_format(fmt)[0])
+    entry = EvidenceEntry(
+        path=f"evidence/{doc.name}",  # readable in test messages; a bundle names it by digest
+        type=family,
+        format=fmt,
+        sha256=digest,
+        size=len(doc.raw),
+        added_at=ADDED_AT,
+        source_name=doc.name,
+        tool=ToolRef(name=tool.name, version=tool.version) if tool else None,
+        labels=labels,
+    )
+    purl.annotate(family, facts, {})
+    inputdoc._trim(family, facts)
+    facts["source"] = inputdoc._source(entry)
+    facts["tool"] = entry.tool.model_dump() if entry.tool else None
+    facts["labels"] = dict(labels)
+    return facts
+
+
 def parse_file(path: Path) -> tuple[str, dict[str, Any]]:
-    """(evidence type, facts) of one file, with the `source` gatecheck adds around facts."""
+    """(evidence type, facts) of one file, as the policy input holds them."""
     doc = Document(path.read_bytes(), path.name)
     parser, fmt = registry.detect(doc)
     labels = LABELS.get(path.name, {})
     facts = registry.parse(doc, parser.family, fmt, ParseContext(labels=dict(labels)))
     assert isinstance(facts, dict), f"{path.name}: one record per fixture file"
-    facts["source"] = {"path": f"evidence/{path.name}", "name": path.name}
-    facts["labels"] = dict(labels)
-    return parser.family, facts
+    return parser.family, as_input(doc, parser.family, fmt, facts, labels)
 
 
 def fixtures() -> dict[str, dict[str, dict[str, Any]]]:
@@ -93,7 +126,10 @@ def _empty_value(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
 
 
 def _empty_object(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    return {k: _empty_value(v, defs) for k, v in sorted(schema.get("properties", {}).items())}
+    """The required fields (a record type requires all) with their empty values."""
+    properties = schema.get("properties", {})
+    required = schema.get("required", properties)
+    return {k: _empty_value(v, defs) for k, v in sorted(properties.items()) if k in required}
 
 
 # Fields the parsers derive rather than read: their value when the file gives nothing.
@@ -110,7 +146,8 @@ def empty_records() -> dict[str, dict[str, Any]]:
         key = input_key(type_name)
         found[key] = _empty_object(schema, defs) | DERIVED.get(key, {})
         for name, sub in defs.items():
-            nested.setdefault(_snake(name), _empty_object(sub, defs))
+            if "properties" in sub:  # not a union of shapes (a signer: key or certificate)
+                nested.setdefault(_snake(name), _empty_object(sub, defs))
     return found | {k: v for k, v in nested.items() if k not in found}
 
 

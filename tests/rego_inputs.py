@@ -7,8 +7,9 @@ test really feeds, the library is materialized with its tests and every control 
 instrumented: a `_facts_probe` rule `print`s each record of `input.evidence` and
 `input.release` as JSON, and it is made the first statement of every `deny`, `warn` and
 `not_applicable` rule. `opa test --format json` returns each test's print output; each printed
-record of a record type is validated against its facts schema (tool formats such as SBOMs,
-scans and JUnit have no facts schema, and records with custom facts are skipped).
+record is validated against the facts schema of its type: a record type's
+(evidence/records/facts_schema.py) or a tool format's (evidence/facts_schemas.py: SBOMs, scans,
+SARIF, JUnit, coverage, provenance, signatures, and the pipeline audit log's custom facts).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import jsonschema
 from gatecheck.engine.binary import BinaryEngine
 from gatecheck.engine.policy import load_policy_set
 from gatecheck.evidence import registry
-from gatecheck.evidence.records.facts_schema import CUSTOM_FACTS, facts_schema
+from gatecheck.evidence.facts_schemas import TOOL_FACTS, schema_for
 from gatecheck.evidence.records.models import RECORD_TYPES
 
 MARK = "gatecheck-facts"
@@ -55,10 +56,12 @@ _CONTROL = re.compile(r"^package gatecheck\.controls\.(\S+)$", re.M)
 _BLOCK = re.compile(r"^((?:deny|warn|not_applicable) contains .* if \{)$", re.M)
 _ONE_LINE = re.compile(r"^((?:deny|warn|not_applicable) contains .* if) (?!\{)(.+)$", re.M)
 
-# Record types by the key their facts have in the policy input.
-BY_INPUT_KEY = {"release": "release-manifest"} | {
-    registry.input_key(name): name for name in RECORD_TYPES if name != "release-manifest"
-}
+# Record types and tool-format families by the key their facts have in the policy input.
+BY_INPUT_KEY = (
+    {"release": "release-manifest"}
+    | {registry.input_key(name): name for name in RECORD_TYPES if name != "release-manifest"}
+    | {registry.input_key(name): name for name in TOOL_FACTS}
+)
 
 # Keys the engine adds inside nested objects after parsing (engine/authenticity.py records the
 # claimed roles next to the directory's); top-level additions are allowed by the schema.
@@ -136,9 +139,9 @@ def run_instrumented(opa: str, root: Path) -> Run:
 
 
 def record_type(key: str) -> str | None:
-    """The record type whose facts schema covers input ``key`` (None: no schema)."""
+    """The record type or family whose facts schema covers input ``key`` (None: no schema)."""
     name = BY_INPUT_KEY.get(key)
-    if name is None or RECORD_TYPES[name] in CUSTOM_FACTS:
+    if name is None or schema_for(name) is None:
         return None
     return name
 
@@ -156,7 +159,7 @@ def schema_error(type_name: str, record: Any) -> str | None:
         for field, added in _ENGINE_NESTED.get(type_name, {}).items():
             if isinstance(record.get(field), dict):
                 record[field] = {k: v for k, v in record[field].items() if k not in added}
-    validator = jsonschema.Draft202012Validator(facts_schema(RECORD_TYPES[type_name]))
+    validator = jsonschema.Draft202012Validator(schema_for(type_name))
     error = jsonschema.exceptions.best_match(validator.iter_errors(record))
     if error is None:
         return None

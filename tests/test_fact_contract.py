@@ -1,6 +1,7 @@
 """The fact contract between parsers and policies: every record's facts carry every declared
-field (null when absent), match the published facts schema, and the Rego tests of the
-controls that judge absent facts take their inputs from facts the parsers produced."""
+field (null when absent), match the published facts schema, every tool output's facts
+(SBOMs, scans, SARIF, JUnit, coverage, provenance, signatures) match its family's facts
+schema, and the Rego tests feed the controls only records the parsers can produce."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ import jsonschema
 import pytest
 import rego_inputs
 from click.testing import CliRunner
-from fact_fixtures import SOURCE, TARGET, fixtures, render
+from fact_fixtures import SOURCE, TARGET, as_input, fixtures, render
 from opa_support import require_opa
 
-from gatecheck.cli.main import cli
+from gatecheck.cli.main import cli, main
+from gatecheck.errors import GatecheckError
 from gatecheck.evidence import registry
+from gatecheck.evidence.facts_schemas import TOOL_FACTS, facts_schemas
 from gatecheck.evidence.interface import Document, ParseContext
-from gatecheck.evidence.records.facts_schema import CUSTOM_FACTS, facts_schema, facts_schemas
+from gatecheck.evidence.records.facts_schema import CUSTOM_FACTS, facts_schema
 from gatecheck.evidence.records.models import RECORD_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+# Real tools' outputs shared beside the checkout (tests/data holds most of them too).
+CORPUS = ROOT.parent / "shared" / "corpus"
 
 # Record types by the key their facts have in the policy input.
 BY_INPUT_KEY = {"release": "release-manifest"} | {
@@ -88,7 +93,7 @@ def _record_files() -> list[Path]:
 
 
 def test_every_record_parser_writes_every_declared_field() -> None:
-    checked = 0
+    checked = custom = 0
     for path in _record_files():
         doc = Document(path.read_bytes(), path.name)
         try:
@@ -96,17 +101,18 @@ def test_every_record_parser_writes_every_declared_field() -> None:
         except Exception:  # noqa: BLE001 - not every file there is a parseable record
             continue
         record = getattr(parser, "record", None)
-        if record is None or record in CUSTOM_FACTS:
+        if record is None:
             continue
         type_name = next(n for n, m in RECORD_TYPES.items() if m is record)
         parsed = registry.parse(doc, parser.family, fmt, ParseContext(labels={}))
         for facts in parsed if isinstance(parsed, list) else [parsed]:
-            try:
-                validate(type_name, facts)
-            except jsonschema.ValidationError as exc:
-                pytest.fail(f"{path.name} ({type_name}): {exc.message}")
+            # A record with custom facts (the audit log's verified chain) has its own schema.
+            error = rego_inputs.schema_error(type_name, facts)
+            assert error is None, f"{path.name} ({type_name}): {error}"
             checked += 1
+            custom += record in CUSTOM_FACTS
     assert checked >= 20
+    assert custom >= 2
 
 
 def test_facts_schemas_are_published() -> None:
@@ -117,6 +123,166 @@ def test_facts_schemas_are_published() -> None:
     assert "checksum_match" in schema["required"]
     listed = CliRunner().invoke(cli, ["schema", "--facts"]).output.split()
     assert sorted(listed) == sorted(facts_schemas())
+    assert set(TOOL_FACTS) <= set(listed)
+
+
+def test_every_evidence_family_has_a_facts_schema() -> None:
+    assert set(registry.families()) <= set(facts_schemas())
+    assert {n for n, m in RECORD_TYPES.items() if m in CUSTOM_FACTS} <= set(facts_schemas())
+
+
+@pytest.mark.parametrize("family", sorted(TOOL_FACTS))
+def test_tool_facts_schemas_are_published(family: str) -> None:
+    result = CliRunner().invoke(cli, ["schema", "--facts", family])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    assert schema["$id"] == f"https://gatecheck.dev/{family}/facts/v1"
+    assert schema["additionalProperties"] is False
+    jsonschema.Draft202012Validator.check_schema(schema)
+    # What gatecheck adds around the parser's facts is declared, never required.
+    assert {"source", "tool", "labels", "attested_at"} <= set(schema["properties"])
+    assert not {"source", "tool", "labels", "attested_at"} & set(schema["required"])
+
+
+def test_an_unknown_facts_schema_exits_2_with_one_line(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["schema", "--facts", "sboms"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gatecheck: error: no facts schema for 'sboms'; known: approval,")
+    assert "vulnerability-scan" in err
+    assert err.count("\n") == 1
+
+
+# -- tool formats: every real output a parser reads matches its family's facts schema -------
+
+# Directories of real tool outputs; gatecheck's own records are checked above.
+TOOL_DIRS = ("sbom", "vulnscan", "sarif", "secrets", "junit", "coverage", "intoto", "sigstore")
+# A key the signed examples verify against, so verified signatures are checked too.
+TRUSTED = {"trusted_keys": [{"pem": (DATA / "authenticity" / "release-signing.pub").read_text()}]}
+
+
+# Formats no real output here is read as: a detached signature is bare bytes, and the
+# one-line .jsonl files are read as the JSON object they are (so a provenance's `line`, set
+# only for a JSON Lines file of several lines, is in no sample either).
+UNSAMPLED = {"detached-signature", "intoto-jsonl"}
+
+
+def _tool_outputs() -> list[Path]:
+    roots = [DATA / d for d in TOOL_DIRS] + [DATA / "authenticity", ROOT / "examples"]
+    if CORPUS.is_dir():
+        roots.append(CORPUS)
+    return sorted({p for root in roots for p in root.rglob("*") if p.is_file()})
+
+
+def _readings(doc: Document) -> list[tuple[str, str]]:
+    """(family, format) of each way gatecheck reads ``doc``: as detected, and as a secret scan
+    when declared one (SARIF and Trivy reports, gitleaks' clean `[]`)."""
+    found = []
+    for family in (None, "secret-scan"):
+        try:
+            parser, fmt = registry.detect(doc, family)
+        except GatecheckError:
+            continue
+        if parser.family in TOOL_FACTS and (parser.family, fmt) not in found:
+            found.append((parser.family, fmt))
+    return found
+
+
+def _tool_facts() -> list[tuple[str, str, dict[str, Any]]]:
+    """(file, family, facts) of every tool output, as parsed and as the policy input holds
+    them, read without and with a trusted key."""
+    found = []
+    for path in _tool_outputs():
+        doc = Document(path.read_bytes(), path.name)
+        for family, fmt in _readings(doc):
+            for config in ({}, TRUSTED) if family in ("signature", "provenance") else ({},):
+                try:
+                    facts = registry.parse(doc, family, fmt, ParseContext(config=config))
+                except GatecheckError as exc:
+                    # Only an example tampered with on purpose is refused (no facts).
+                    assert "tampered" in path.parts, f"{path.name}: {exc}"
+                    continue
+                assert isinstance(facts, dict)
+                found.append((path.name, family, json.loads(json.dumps(facts))))
+                found.append((path.name, family, as_input(doc, family, fmt, facts, {})))
+    return found
+
+
+@pytest.fixture(scope="module")
+def tool_facts() -> list[tuple[str, str, dict[str, Any]]]:
+    return _tool_facts()
+
+
+def test_every_tool_output_matches_its_family_facts_schema(
+    tool_facts: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    checked: dict[str, int] = {}
+    for name, family, facts in tool_facts:
+        error = rego_inputs.schema_error(family, facts)
+        assert error is None, f"{name} ({family}): {error}"
+        checked[family] = checked.get(family, 0) + 1
+    # Every family is checked on several real outputs, of every format it reads.
+    assert set(checked) == set(TOOL_FACTS)
+    assert min(checked.values()) >= 10, checked
+
+
+def test_the_tool_outputs_reach_every_shape_the_schemas_allow(
+    tool_facts: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    """The variants a schema admits are ones real outputs have, not guesses."""
+    by_family: dict[str, list[dict[str, Any]]] = {}
+    for _, family, facts in tool_facts:
+        by_family.setdefault(family, []).append(facts)
+    signers = [f["signer"] for f in by_family["signature"] + by_family["provenance"]]
+    assert any(s and "root" in s for s in signers)  # keyless, verified
+    assert any(s and "identity" in s and "root" not in s for s in signers)  # keyless, not
+    assert any(s and s.get("key_id") for s in signers)  # a trusted key
+    assert any("signatures" in f for f in by_family["signature"])  # DSSE
+    files = [c for f in by_family["coverage"] for c in f["files"]]
+    assert any("line" in c for c in files) and any("pointer" in c for c in files)
+    assert any("group" in c for c in files)
+    formats = {
+        registry.split_format(f["source"]["format"])[0]
+        for fs in by_family.values()
+        for f in fs
+        if "source" in f
+    }
+    for family in TOOL_FACTS:
+        for parser in registry.parsers(family):
+            missing = set(parser.formats) - formats - UNSAMPLED
+            assert not missing, f"{family}: no real output of {sorted(missing)}"
+
+
+def _input(path: Path, family: str, fmt: str) -> dict[str, Any]:
+    doc = Document(path.read_bytes(), path.name)
+    facts = registry.parse(doc, family, fmt, ParseContext())
+    return as_input(doc, family, fmt, facts, {})
+
+
+def test_tool_facts_left_out_misspelt_or_given_in_part_are_not_parser_output() -> None:
+    sbom = _input(
+        DATA / "sbom" / "cdx-1.6-trivy-npm-with-vulnerabilities.json", "sbom", "cyclonedx-json"
+    )
+    assert rego_inputs.schema_error("sbom", sbom) is None
+    component = sbom["components"][0]
+    cases = {
+        "valid": {k: v for k, v in sbom.items() if k != "valid"},
+        "vaild": sbom | {"vaild": True},
+        "purl": sbom | {"components": [{k: v for k, v in component.items() if k != "purl"}]},
+        "licence": sbom | {"components": [component | {"licence": "MIT"}]},
+        "licenses/0": sbom | {"components": [component | {"licenses": ["MIT"]}]},
+        "source": sbom | {"source": {"path": "evidence/sbom.json"}},
+        "subject": sbom | {"subject": {"name": "payments-api"}},
+    }
+    for expected, record in cases.items():
+        assert expected in (rego_inputs.schema_error("sbom", record) or ""), expected
+    # A null where the parser writes a value, and a file placed neither by pointer nor line.
+    assert rego_inputs.schema_error("sbom", sbom | {"valid": None})
+    coverage = _input(DATA / "coverage" / "lcov-flutter-dart.info", "coverage", "lcov")
+    assert rego_inputs.schema_error("coverage", coverage) is None
+    file = {k: v for k, v in coverage["files"][0].items() if k != "line"}
+    assert rego_inputs.schema_error("coverage", coverage | {"files": [file]})
 
 
 # Rego test packages whose inputs are not yet all parser output, with why. The check below
@@ -147,18 +313,20 @@ def test_instrumented_controls_still_pass_their_tests(instrumented: rego_inputs.
 def test_every_record_a_rego_test_feeds_a_control_is_parser_output(
     instrumented: rego_inputs.Run,
 ) -> None:
-    checked = 0
+    checked = tools = 0
     invalid: dict[str, list[str]] = {}
     for fed in instrumented.fed():
         type_name = rego_inputs.record_type(fed.key)
         if type_name is None:
             continue
         checked += 1
+        tools += type_name in TOOL_FACTS
         error = rego_inputs.schema_error(type_name, fed.record)
         if error is not None:
             package = fed.test.rsplit(".", 1)[0].removeprefix("gatecheck.controls.")
             invalid.setdefault(package, []).append(f"{fed.test} {fed.key} {error}")
-    assert checked >= 900, f"only {checked} records checked: is the probe still printing?"
+    assert checked >= 1100, f"only {checked} records checked: is the probe still printing?"
+    assert tools >= 200, f"only {tools} SBOMs, scans, ... checked"
     unexpected = {p: v for p, v in invalid.items() if p not in NOT_YET_PARSER_OUTPUT}
     listing = "\n".join(line for lines in unexpected.values() for line in sorted(set(lines)))
     assert not unexpected, f"Rego tests feed controls records no parser produces:\n{listing}"

@@ -46,6 +46,38 @@ signature(digest, overrides) := object.union(
 
 good := signature(hex, {})
 
+# A DSSE envelope of an in-toto statement signed by a configured key (no log, no signed time).
+keyed(alias) := object.union(object.remove(good, ["signer", "log", "trusted_root"]), {
+	"kind": "dsse",
+	"media_type": "application/vnd.dsse.envelope.v1+json",
+	"payload_type": "application/vnd.in-toto+json",
+	"predicate_type": "https://in-toto.io/attestation/release/v0.1",
+	"signer": {"key_id": key_id, "key_alias": alias, "key_hint": key_id},
+	"subjects": [{"name": "payments-api.tar.gz", "digest": {"sha256": hex}, "pointer": "/payload"}],
+	"signed_at": null,
+	"timestamps": [],
+	"log": null,
+	"trusted_root": null,
+	"signatures": [{"pointer": "/signatures/0", "keyid": key_id, "verified": true, "key_id": key_id}],
+	"source": {"format": "dsse-envelope"},
+	"tool": null,
+})
+
+# SLSA provenance in a Sigstore bundle (gatecheck.evidence.signing.provenance), signed as `good`.
+signed_provenance := object.union(facts.empty.provenance, {
+	"statement_type": "https://in-toto.io/Statement/v1",
+	"predicate_type": "https://slsa.dev/provenance/v1",
+	"slsa_version": "1",
+	"subjects": [{"name": "payments-api.tar.gz", "digest": {"sha256": hex}, "pointer": "/dsseEnvelope/payload"}],
+	"signed": true,
+	"verified": true,
+	"signer": good.signer,
+	"reason": null,
+	"signature": {k: good[k] | some k in ["kind", "media_type", "signed_at", "timestamps", "log", "trusted_root", "pointer"]},
+	"pointer": "/dsseEnvelope/payload",
+	"source": good.source,
+})
+
 trusted := [{"identity": beacon, "issuer": actions}]
 
 release_input(stage, artifacts, evidence) := {
@@ -85,23 +117,25 @@ test_identity_regexp_is_anchored if {
 }
 
 test_trusted_key_id_passes if {
-	keyed := signature(hex, {"kind": "dsse", "signer": {"key_id": key_id, "key_alias": null, "key_hint": null}})
-	count(art_002.deny) == 0 with input as prod([keyed]) with data.gatecheck.config.params.trusted_signers as [{"key_id": upper(key_id)}]
+	count(art_002.deny) == 0 with input as prod([keyed(null)]) with data.gatecheck.config.params.trusted_signers as [{"key_id": upper(key_id)}]
 }
 
 test_trusted_key_alias_passes if {
-	keyed := signature(hex, {"kind": "dsse", "signer": {"key_id": key_id, "key_alias": "release-key-2026", "key_hint": null}})
-	count(art_002.deny) == 0 with input as prod([keyed]) with data.gatecheck.config.params.trusted_signers as [{"key_id": "release-key-2026"}]
+	count(art_002.deny) == 0 with input as prod([keyed("release-key-2026")]) with data.gatecheck.config.params.trusted_signers as [{"key_id": "release-key-2026"}]
 }
 
 test_signed_provenance_attestation_counts_as_a_signature if {
-	p := object.union(good, {"signed": true, "predicate_type": "https://slsa.dev/provenance/v1"})
-	doc := release_input("production", [api], {"provenance": [p]})
+	doc := release_input("production", [api], {"provenance": [signed_provenance]})
 	count(art_002.deny) == 0 with input as doc with data.gatecheck.config.params.trusted_signers as trusted
 }
 
 test_unsigned_provenance_does_not_count_as_a_signature if {
-	p := object.union(good, {"signed": false, "verified": false, "signer": null})
+	# A plain in-toto statement: the same subjects, no signature.
+	p := object.union(signed_provenance, {
+		"subjects": [{"name": "payments-api.tar.gz", "digest": {"sha256": hex}, "pointer": "/subject/0"}],
+		"signed": false, "verified": false, "signer": null,
+		"reason": "the provenance statement is not signed", "signature": null, "pointer": "",
+	})
 	doc := release_input("production", [api], {"provenance": [p]})
 	some r in art_002.deny with input as doc with data.gatecheck.config.params.trusted_signers as trusted
 	contains(r.msg, "no signature in the bundle covers artifact payments-api")

@@ -4,6 +4,7 @@ import rego.v1
 
 import data.gatecheck.controls.art_004
 
+import data.gatecheck.artifacts.fixtures as f
 import data.gatecheck.test_facts as facts
 
 # Components as the SBOM parsers give them when a field is missing from the SBOM.
@@ -18,9 +19,9 @@ doc(components) := {
 	"release": object.union(facts.empty.release, {"name": "payments", "version": "1.4.0", "source": {"path": "evidence/release.json"}}),
 	"evidence": {"sbom": [{
 		"spec": "cyclonedx", "spec_version": "1.6", "valid": true, "errors": [],
-		"subjects": [], "components": components, "component_count": count(components),
+		"subject": null, "subjects": [], "components": components, "component_count": count(components),
 		"timestamp": "2026-01-20T08:00:00Z", "tools": [],
-		"source": {"path": "evidence/sbom/bom.json", "name": "bom.json", "format": "cyclonedx-json"},
+		"source": f.source("evidence/sbom/bom.json", "cyclonedx-json"),
 	}]},
 }
 

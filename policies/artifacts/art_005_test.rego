@@ -4,6 +4,7 @@ import rego.v1
 
 import data.gatecheck.controls.art_005
 
+import data.gatecheck.artifacts.fixtures as f
 import data.gatecheck.test_facts as facts
 
 # 2026-03-01T12:00:00Z
@@ -33,14 +34,21 @@ scan(vulns) := {
 	"unaudited": [],
 	"warnings": [],
 	"vulnerabilities": vulns,
-	"source": {"path": "evidence/002-pip-audit.json", "name": "pip-audit.json", "added_at": "2026-03-01T11:00:00Z"},
+	"source": f.named_source("evidence/002-pip-audit.json", "pip-audit.json", "pip-audit-json"),
 }
 
-sbom(components) := {
-	"subjects": [{"name": "payments-api", "version": "1.4.0", "digests": {"sha256": digest}}],
-	"components": components,
-	"source": {"path": "evidence/001-bom.json", "name": "bom.json", "added_at": "2026-03-01T11:00:00Z"},
-}
+subject := object.union(facts.empty.sbom_subject, {
+	"name": "payments-api", "version": "1.4.0", "digests": {"sha256": digest}, "pointer": "/metadata/component",
+})
+
+# An SBOM of the artifact; components as the parsers write them (fields not given are null).
+sbom(components) := object.union(facts.empty.sbom, {
+	"spec": "cyclonedx", "spec_version": "1.6", "valid": true,
+	"subject": subject, "subjects": [subject],
+	"components": [object.union(facts.empty.sbom_component, c) | some c in components],
+	"component_count": count(components),
+	"source": f.named_source("evidence/001-bom.json", "bom.json", "cyclonedx-json"),
+})
 
 doc(stage, scans, sboms) := {
 	"stage": stage,
@@ -125,7 +133,7 @@ test_scan_without_time_is_judged_by_its_attestation_time if {
 }
 
 test_scan_added_recently_without_a_signed_time_fails if {
-	undated := object.union(scan([]), {"timestamp": null, "source": {"path": "p", "name": "n", "added_at": "2026-03-01T00:00:00Z"}})
+	undated := object.union(scan([]), {"timestamp": null, "source": {"added_at": "2026-03-01T00:00:00Z"}})
 	some r in art_005.deny with input as prod([undated])
 	r.control == "GC-ART-005"
 }
@@ -170,7 +178,7 @@ grype_scan(digests) := object.union(scan([]), {
 	"target_digests": digests,
 	"packages": [],
 	"packages_complete": false,
-	"source": {"path": "evidence/003-grype.json", "name": "grype.json", "added_at": "2026-03-01T11:00:00Z"},
+	"source": f.named_source("evidence/003-grype.json", "grype.json", "grype-json"),
 })
 
 test_scan_of_the_sbom_subject_covers_the_whole_sbom if {
@@ -219,7 +227,8 @@ test_non_numeric_age_parameter_fails_closed if {
 }
 
 test_scan_without_any_time_fails if {
-	timeless := object.union(scan([]), {"timestamp": null, "source": {"path": "p", "name": "n.json", "added_at": null}})
+	# The time it was added to the bundle (source.added_at) is no scan time.
+	timeless := object.union(scan([]), {"timestamp": null})
 	some r in art_005.deny with input as prod([timeless])
 	contains(r.msg, "its age is unknown")
 }

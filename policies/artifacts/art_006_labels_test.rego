@@ -2,6 +2,7 @@ package gatecheck.controls.art_006_labels_test
 
 import rego.v1
 
+import data.gatecheck.artifacts.fixtures
 import data.gatecheck.test_facts as facts
 
 import data.gatecheck.controls.art_006
@@ -22,6 +23,7 @@ finding(overrides) := object.union(
 		"security_severity": null, "message": "eval of untrusted input",
 		"locations": [{"uri": "src/app.py", "uri_base_id": null, "start_line": 12}],
 		"suppressions": [], "suppressed": false, "suppression_justified": false,
+		"suppressed_by_tool": false, "suppression_reason": null,
 		"baseline_state": null, "pointer": "/runs/0/results/0",
 	},
 	overrides,
@@ -36,8 +38,11 @@ doc(runs, results) := {
 		"source": {"path": "evidence/000-release.json"},
 	}),
 	"evidence": {"sast": [{
-		"sarif_version": "2.1.0", "runs": runs, "results": results,
-		"source": {"path": "evidence/semgrep.sarif", "name": "semgrep.sarif"},
+		"sarif_version": "2.1.0", "runs": runs, "runs_null": false, "results": results,
+		"tools": [r.tool | some r in runs],
+		"execution_successful": fixtures.sarif_execution([r.execution_successful | some r in runs]),
+		"errors": [e | some r in runs; some e in r.errors],
+		"source": fixtures.source("evidence/semgrep.sarif", "sarif"),
 	}]},
 }
 

@@ -2,6 +2,7 @@ package gatecheck.controls.art_006_test
 
 import rego.v1
 
+import data.gatecheck.artifacts.fixtures as f
 import data.gatecheck.test_facts as facts
 
 import data.gatecheck.controls.art_006
@@ -27,12 +28,16 @@ run(overrides) := object.union(
 	overrides,
 )
 
+# A SARIF log as evidence/scans/sarif.py writes it: its tools, state and errors are its runs'.
 sarif(runs, results) := {
 	"sarif_version": "2.1.0",
+	"tools": [r.tool | some r in runs],
+	"execution_successful": f.sarif_execution([r.execution_successful | some r in runs]),
+	"errors": [e | some r in runs; some e in r.errors],
 	"runs": runs,
 	"runs_null": false,
 	"results": results,
-	"source": {"path": "evidence/004-bandit.sarif", "name": "bandit.sarif", "added_at": "2026-03-01T11:00:00Z"},
+	"source": f.named_source("evidence/004-bandit.sarif", "bandit.sarif", "sarif"),
 }
 
 doc(stage, logs) := {

@@ -18,6 +18,9 @@ actions := "https://token.actions.githubusercontent.com"
 
 trusted_signers := [{"identity": builder, "issuer": actions}]
 
+# The digest of the trusted root the bundle verified against.
+root_sha256 := concat("", [x | some _ in numbers.range(1, 64); x := "c"])
+
 trusted_builders := [builder]
 
 # A provenance fact as gatecheck.evidence.signing.provenance produces it, inside the framework's wrapper.
@@ -42,9 +45,17 @@ provenance(digest, overrides) := object.union(
 		"subjects": [{"name": "payments-api.tar.gz", "digest": {"sha256": digest}, "pointer": "/dsseEnvelope/payload"}],
 		"signed": true,
 		"verified": true,
-		"signer": {"identity": builder, "issuer": actions, "root": "public-good"},
+		"signer": {"identity": builder, "issuer": actions, "root": "public-good", "root_sha256": root_sha256},
 		"reason": null,
-		"signature": {"kind": "sigstore-bundle", "signed_at": "2026-01-30T10:00:00Z"},
+		"signature": {
+			"kind": "sigstore-bundle",
+			"media_type": "application/vnd.dev.sigstore.bundle.v0.3+json",
+			"signed_at": "2026-01-30T10:00:00Z",
+			"timestamps": [{"source": "transparency-log", "time": "2026-01-30T10:00:00Z"}],
+			"log": {"kind": "dsse", "version": "0.0.1", "index": 166143216, "integrated_time": "2026-01-30T10:00:00Z"},
+			"trusted_root": {"name": "public-good", "sha256": root_sha256},
+			"pointer": "",
+		},
 		"pointer": "/dsseEnvelope/payload",
 		"source": {
 			"path": "evidence/provenance/payments-api.intoto.jsonl", "name": "payments-api.intoto.jsonl",
@@ -57,6 +68,15 @@ provenance(digest, overrides) := object.union(
 )
 
 good := provenance(hex, {})
+
+# A bundle that did not verify: no root vouched for its signer, and no time was established.
+unverified(digest, reason) := object.union(
+	object.remove(provenance(digest, {"verified": false, "reason": reason}), ["signer"]),
+	{
+		"signer": {"identity": builder, "issuer": actions},
+		"signature": {"timestamps": [], "signed_at": null, "trusted_root": null},
+	},
+)
 
 release_input(stage, artifacts, repository, items) := {
 	"stage": stage,
@@ -114,7 +134,7 @@ test_provenance_for_other_bytes_fails if {
 }
 
 test_unsigned_provenance_fails if {
-	unsigned := provenance(hex, {"signed": false, "verified": false, "signer": null, "reason": "the provenance statement is not signed"})
+	unsigned := provenance(hex, {"signed": false, "verified": false, "signer": null, "reason": "the provenance statement is not signed", "signature": null})
 	some r in denials(prod([unsigned]))
 	contains(r.msg, "cannot be trusted")
 	contains(r.msg, "the provenance statement is not signed")
@@ -122,7 +142,7 @@ test_unsigned_provenance_fails if {
 }
 
 test_unverified_provenance_fails if {
-	bad := provenance(hex, {"verified": false, "reason": "Integrated time only supported for dsse/hashedrekord 0.0.1 types [public-good]"})
+	bad := unverified(hex, "Integrated time only supported for dsse/hashedrekord 0.0.1 types [public-good]")
 	some r in denials(prod([bad]))
 	contains(r.msg, "Integrated time only supported")
 }
@@ -134,7 +154,7 @@ test_provenance_signed_by_an_untrusted_identity_fails if {
 }
 
 test_unsigned_provenance_passes_when_verification_is_not_required if {
-	unsigned := provenance(hex, {"signed": false, "verified": false, "signer": null})
+	unsigned := provenance(hex, {"signed": false, "verified": false, "signer": null, "reason": "the provenance statement is not signed", "signature": null})
 	count(art_007.deny) == 0 with input as prod([unsigned])
 		with data.gatecheck.config.params.trusted_signers as trusted_signers
 		with data.gatecheck.config.params.trusted_builders as trusted_builders
@@ -174,8 +194,8 @@ test_release_without_source_repository_fails if {
 
 test_one_good_provenance_is_enough_among_bad_ones if {
 	fork := provenance(hex, {"build_source": {"repository": "https://github.com/mallory/payments"}})
-	unverified := provenance(hex, {"verified": false, "reason": "x"})
-	count(denials(prod([fork, unverified, good]))) == 0
+	unsure := unverified(hex, "x")
+	count(denials(prod([fork, unsure, good]))) == 0
 }
 
 test_artifact_without_digest_fails if {

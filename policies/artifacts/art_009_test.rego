@@ -2,6 +2,7 @@ package gatecheck.controls.art_009_test
 
 import rego.v1
 
+import data.gatecheck.artifacts.fixtures as f
 import data.gatecheck.controls.art_009
 
 now_ns := 1795773600000000000
@@ -29,7 +30,7 @@ scan(overrides) := object.union(
 		"complete": true,
 		"issues": [],
 		"findings": [],
-		"source": {"path": "evidence/gitleaks.json"},
+		"source": f.source("evidence/gitleaks.json", "gitleaks-json"),
 	},
 	overrides,
 )
@@ -58,8 +59,8 @@ test_finding_the_scanner_was_told_to_ignore_still_fails if {
 }
 
 test_finding_without_file_or_line_fails if {
-	f := object.remove(finding({}), ["file", "line"])
-	some r in art_009.deny with input as run([scan({"findings": [f]})])
+	unplaced := finding({"file": null, "line": null})
+	some r in art_009.deny with input as run([scan({"findings": [unplaced]})])
 	contains(r.msg, "in (no file),")
 }
 
@@ -72,8 +73,11 @@ test_incomplete_scan_fails if {
 	contains(r.msg, "did not complete: /runs/0: results not computed")
 }
 
-test_scan_without_completeness_fact_fails if {
-	count(art_009.deny) == 1 with input as run([object.remove(scan({}), ["complete"])])
+# A SARIF log declared a secret scan that holds no run (evidence/scans/secrets.py).
+test_scan_without_a_run_fails if {
+	sarif := scan({"scanner": {"name": "sarif", "version": null}, "complete": false, "issues": ["the log has no run"]})
+	some r in art_009.deny with input as run([sarif])
+	r.msg == "the secret scan by sarif did not complete: the log has no run"
 }
 
 test_scan_dated_after_the_effective_time_fails if {

@@ -4,6 +4,7 @@ import rego.v1
 
 import data.gatecheck.controls.chg_002
 import data.gatecheck.governance.fixtures as f
+import data.gatecheck.test_facts as facts
 
 owner := f.approval("s.nakamura@example.org", ["service-owner"], {})
 
@@ -86,9 +87,28 @@ test_info_declares_control if {
 	chg_002.info.stages.production == "fail"
 }
 
+# An unsigned SLSA provenance statement of a build of `commit` (evidence/signing/provenance.py).
+provenance(commit) := object.union(facts.empty.provenance, {
+	"statement_type": "https://in-toto.io/Statement/v1",
+	"predicate_type": "https://slsa.dev/provenance/v1",
+	"slsa_version": "1",
+	"build_source": {
+		"repository": "https://github.com/example-org/payments-api",
+		"uri": "git+https://github.com/example-org/payments-api@refs/tags/v2.4.0",
+		"ref": "refs/tags/v2.4.0",
+		"commit": commit,
+		"pointer": "/predicate/buildDefinition/externalParameters/workflow",
+	},
+	"signed": false,
+	"verified": false,
+	"reason": "the provenance statement is not signed",
+	"pointer": "",
+	"source": f.source("provenance.json"),
+})
+
 test_review_of_a_commit_other_than_the_built_one_fails if {
 	reviewed := f.approval("r.haddad@example.org", ["security"], {"commit_id": "1111111111111111111111111111111111111111"})
-	built := {"build_source": {"repository": "https://github.com/example-org/payments-api", "ref": null, "commit": "2222222222222222222222222222222222222222", "uri": "x", "pointer": "/p"}, "source": {"path": "evidence/p.json"}}
+	built := provenance("2222222222222222222222222222222222222222")
 	some r in chg_002.deny with input as f.input_for(f.release({}), {"change_record": [f.change_record({})], "approval": [reviewed], "provenance": [built]})
 	contains(r.msg, "approved source commit 1111111111111111111111111111111111111111")
 }
@@ -96,7 +116,7 @@ test_review_of_a_commit_other_than_the_built_one_fails if {
 test_review_of_the_built_commit_passes_the_commit_check if {
 	commit := "2222222222222222222222222222222222222222"
 	reviewed := f.approval("r.haddad@example.org", ["security"], {"commit_id": commit})
-	built := {"build_source": {"repository": "https://github.com/example-org/payments-api", "ref": null, "commit": commit, "uri": "x", "pointer": "/p"}, "source": {"path": "evidence/p.json"}}
+	built := provenance(commit)
 	results := chg_002.deny with input as f.input_for(f.release({}), {"change_record": [f.change_record({})], "approval": [reviewed], "provenance": [built]})
 	every r in results {
 		not contains(r.msg, "source commit")

@@ -9,24 +9,30 @@ import data.gatecheck.controls.chg_006
 now_ns := 1795773600000000000
 
 event(i, action, details) := object.union(
-	{"index": i, "actor": "release-bot", "time": "2026-11-27T07:21:30Z", "action": action, "pointer": sprintf("/events/%d", [i])},
+	object.union(facts.empty.audit_event, {"index": i, "actor": "release-bot", "time": "2026-11-27T07:21:30Z", "action": action, "pointer": sprintf("/events/%d", [i])}),
 	details,
 )
 
-audit_log(overrides) := object.union(
-	{
-		"pipeline": "release.yml",
-		"run_id": "9412",
-		"release": {"name": "payments-api", "version": "1.4.0"},
-		"events": [
-			event(0, "pipeline.started", {}),
-			event(1, "deploy.staging", {"change_id": "CHG1", "environment": "staging"}),
-		],
-		"pointer": "",
-		"source": {"path": "evidence/audit.json"},
-	},
-	overrides,
-)
+# An intact audit log as evidence/records/lifecycle.py writes it, with `overrides`.
+audit_log(overrides) := object.union(log, {"event_count": count(log.events)}) if {
+	log := object.union(
+		object.union(facts.empty.pipeline_audit_log, {
+			"pipeline": "release.yml",
+			"run_id": "9412",
+			"release": {"name": "payments-api", "version": "1.4.0"},
+			"events": [
+				event(0, "pipeline.started", {}),
+				event(1, "deploy.staging", {"change_id": "CHG1", "environment": "staging"}),
+			],
+			"hash_algorithm": "sha256",
+			"chain_valid": true,
+			"head_hash": "9f2c4e51a1c0d7b3e8f6a2d4c1b0e9f8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2",
+			"pointer": "",
+			"source": {"path": "evidence/audit.json"},
+		}),
+		overrides,
+	)
+}
 
 run(release, logs) := {
 	"stage": "production",
@@ -82,7 +88,7 @@ test_log_of_another_release_does_not_count if {
 }
 
 test_log_naming_no_release_does_not_count if {
-	count(chg_006.deny) == 1 with input as run(release, [object.remove(audit_log({}), ["release"])])
+	count(chg_006.deny) == 1 with input as run(release, [audit_log({"release": null})])
 }
 
 test_deployment_dated_after_the_effective_time_does_not_count if {

@@ -4,21 +4,49 @@ import rego.v1
 
 import data.gatecheck.controls.pipe_001
 
-suite(kind, tests, failures, errors, skipped) := {
+import data.gatecheck.test_facts as facts
+
+suite(kind, tests, failures, errors, skipped) := object.union(facts.empty.test_suite, {
 	"name": "smoke",
 	"kind": kind,
 	"tests": tests,
 	"failures": failures,
 	"errors": errors,
 	"skipped": skipped,
+	"counted_from": "testcases",
 	"pointer": "/testsuites/testsuite[1]",
-}
+})
 
-junit(suites, labels) := {
-	"kind": "smoke",
+# The case at position n of `suite`, which failed (outcome failure) or errored, as
+# evidence/testing/junit.py lists it.
+failed_case(suite, outcome, n) := object.union(facts.empty.failed_case, {
+	"suite": suite.name, "name": sprintf("test_%d", [n]), "kind": outcome,
+	"message": "assert False", "pointer": sprintf("%s/testcase[%d]", [suite.pointer, n]),
+})
+
+# JUnit facts of `suites`, added with `labels` (a `kind` label is every suite's kind).
+junit(suites, labels) := object.union(facts.empty.test_results, {
+	"kind": object.get(labels, "kind", null),
+	"kinds": sort({s.kind | some s in suites; s.kind != null}),
+	"totals": {key: sum([s[key] | some s in suites]) | some key in ["tests", "failures", "errors", "skipped"]},
 	"suites": suites,
+	"failed_cases": cases,
+	"failed_case_count": count(cases),
 	"labels": labels,
-	"source": {"path": "evidence/smoke.xml", "name": "smoke.xml"},
+	"source": {
+		"path": "evidence/smoke.xml", "name": "smoke.xml", "format": "junit-xml",
+		"sha256": "0000000000000000000000000000000000000000000000000000000000000000",
+		"added_at": "2026-03-01T11:00:00Z",
+	},
+}) if {
+	# The failures first, then the errors.
+	cases := [c |
+		some s in suites
+		some [outcome, first, last] in [["failure", 1, s.failures], ["error", s.failures + 1, s.failures + s.errors]]
+		first <= last
+		some n in numbers.range(first, last)
+		c := failed_case(s, outcome, n)
+	]
 }
 
 run(stage, results) := {

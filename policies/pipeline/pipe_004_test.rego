@@ -4,24 +4,34 @@ import rego.v1
 
 import data.gatecheck.controls.pipe_004
 
-event(i, actor, t) := {"index": i, "actor": actor, "time": t, "action": "deploy", "pointer": sprintf("/events/%d", [i])}
+import data.gatecheck.test_facts as facts
 
+event(i, actor, t) := object.union(facts.empty.audit_event, {"index": i, "actor": actor, "time": t, "action": "deploy", "pointer": sprintf("/events/%d", [i])})
+
+# The facts of an audit log of `events` whose chain verified (its head is the last event's
+# hash; an empty log has none), with `overrides`.
 log(events, overrides) := object.union(
-	{
+	object.union(facts.empty.pipeline_audit_log, {
 		"pipeline": "payments/deploy",
 		"event_count": count(events),
 		"events": events,
+		"hash_algorithm": "sha256",
 		"chain_valid": true,
 		"chain_broken_at": null,
 		"chain_error": null,
+		"head_hash": head_hash(events),
 		"signed": false,
 		"verified": false,
 		"verification_error": null,
 		"pointer": "",
 		"source": {"path": "evidence/audit.json", "name": "audit.json"},
-	},
+	}),
 	overrides,
 )
+
+head_hash(events) := null if {
+	count(events) == 0
+} else := "9f2c4e51a1c0d7b3e8f6a2d4c1b0e9f8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2"
 
 good := [event(0, "ci-bot", "2026-03-01T10:00:00Z"), event(1, "alice", "2026-03-01T10:05:00Z")]
 
@@ -55,7 +65,7 @@ test_event_without_time_fails if {
 }
 
 test_broken_chain_fails if {
-	broken := log(good, {"chain_valid": false, "chain_broken_at": 1, "chain_error": "event 1's prev_hash is not the hash of event 0"})
+	broken := log(good, {"chain_valid": false, "chain_broken_at": 1, "chain_error": "event 1's prev_hash is not the hash of event 0", "head_hash": null})
 	some r in pipe_004.deny with input as run([broken])
 	contains(r.msg, "broken at event 1")
 	r.evidence[0].pointer == "/events/1"

@@ -27,7 +27,7 @@ report(name, files) := {
 		"line_rate": rate(sum([f.lines_covered | some f in files]), sum([f.lines_valid | some f in files])),
 		"branches_valid": null, "branches_covered": null, "branch_rate": null,
 	},
-	"declared": {},
+	"declared": facts.empty.coverage.declared,
 	"mismatches": [],
 	"file_count": count(files),
 	"files": files,
@@ -131,8 +131,10 @@ test_critical_minimum_comes_from_the_stage_profile if {
 }
 
 test_critical_file_without_pointer_cites_the_report if {
-	lcov_file := object.remove(file("src/payments/api.py", 100, 50), ["pointer"])
-	lcov := report("lcov.info", [lcov_file, file("src/other.py", 1000, 1000)])
+	# LCOV places a file by its line in the tracefile, not by a JSON pointer.
+	lcov_file := object.union(object.remove(file("src/payments/api.py", 100, 50), ["pointer"]), {"line": 1})
+	other := object.union(object.remove(file("src/other.py", 1000, 1000), ["pointer"]), {"line": 9})
+	lcov := report("lcov.info", [lcov_file, other])
 	some r in tst_002.deny with input as prod([lcov])
 		with data.gatecheck.config.params.critical_paths as ["src/payments/**"]
 	startswith(r.msg, "critical file src/payments/api.py")

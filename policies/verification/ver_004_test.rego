@@ -31,13 +31,22 @@ review(overrides) := object.union(
 	overrides,
 )
 
-deploy_log(time) := {
+# The audit log of a run that deployed this release to production at `time`.
+deploy_log(time) := object.union(facts.empty.pipeline_audit_log, {
+	"pipeline": "release.yml",
 	"run_id": "9412",
 	"release": {"name": "payments-api", "version": "1.4.0"},
-	"events": [{"index": 0, "action": "deploy.production", "time": time, "environment": "production", "pointer": "/events/0"}],
+	"event_count": 1,
+	"events": [object.union(facts.empty.audit_event, {
+		"index": 0, "actor": "release-bot", "action": "deploy.production", "time": time,
+		"environment": "production", "pointer": "/events/0",
+	})],
+	"hash_algorithm": "sha256",
+	"chain_valid": true,
+	"head_hash": "9f2c4e51a1c0d7b3e8f6a2d4c1b0e9f8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2",
 	"pointer": "",
 	"source": {"path": "evidence/audit.json"},
-}
+})
 
 run(reviews, logs, at) := {
 	"stage": "post-deploy",
