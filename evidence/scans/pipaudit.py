@@ -4,7 +4,8 @@ pip-audit marks packages it could not audit with ``skip_reason`` and still print
 vulnerabilities found" and exits 0 (for instance when the vulnerability service is
 unreachable). Those packages are recorded as unaudited so the scan control fails on them.
 pip-audit gives no severity; policies apply ``vuln_unknown_severity``. It records no scan
-time either: policies fall back to the time the file was added to the bundle.
+time either: policies fall back to the time its producer signed into the attestation (an
+unsigned pip-audit report has no age, and GC-ART-005 fails it).
 """
 
 from __future__ import annotations

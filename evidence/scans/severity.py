@@ -116,7 +116,7 @@ def best_score(scores: list[tuple[str, float]]) -> tuple[str, float] | None:
 
 def normalize_time(value: Any) -> str | None:
     """An RFC 3339 timestamp with a zone, as UTC ending in Z; None when absent or unreadable
-    (policies then fall back to the time the file was added to the bundle)."""
+    (policies then fall back to the time its producer signed into the attestation)."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:

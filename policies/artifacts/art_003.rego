@@ -9,10 +9,10 @@
 #   `sbom_max_unidentified` without; 0 in production, 5 in staging and 25 in dev, where
 #   work-in-progress builds may still carry local or VCS dependencies without a purl), and be
 #   at most `sbom_max_age_days` old at the effective time (30; 90 in dev), judged by its own
-#   timestamp or, when it has none, the time it was added to the bundle. A release that lists
-#   no artifacts has nothing for an SBOM to describe, so the control is not applicable; such a
-#   release fails GC-ART-001. An SBOM that describes no artifact of the release is reported as
-#   a warning, since it usually means a name or version mismatch.
+#   timestamp or, when it has none, the time its producer signed into the attestation. A
+#   release that lists no artifacts has nothing for an SBOM to describe, so the control is not
+#   applicable; such a release fails GC-ART-001. An SBOM that describes no artifact of the
+#   release is reported as a warning, since it usually means a name or version mismatch.
 # custom:
 #   id: GC-ART-003
 #   severity: high
@@ -247,7 +247,7 @@ deny contains result if {
 	not sbom_time(sbom)
 	result := lib.scoped_result(
 		rego.metadata.chain(),
-		sprintf("SBOM %s for artifact %s has no timestamp and no time it was added to the bundle, so its age cannot be judged", [sbom_name(sbom), artifact_label(artifacts[i])]),
+		sprintf("SBOM %s for artifact %s has no timestamp and no signed attestation time, so its age cannot be judged", [sbom_name(sbom), artifact_label(artifacts[i])]),
 		[lib.ref(sbom)],
 		{"artifact": artifacts[i].name},
 	)

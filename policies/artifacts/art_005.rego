@@ -9,9 +9,9 @@
 #   finding whose scanner gives no severity (pip-audit never does) counts as
 #   `vuln_unknown_severity` (high). A scan fails when it is older than `scan_max_age_hours`
 #   (24) at the effective time, judged by the scanner's own time or, when it records none, the
-#   time the file was added to the bundle; when the scanner reports packages or targets it
-#   could not audit; and when the report scanned no packages at all (a Trivy report of secrets
-#   or configuration only is not a vulnerability scan). Findings the scanner was told to
+#   time its producer signed into the attestation; when the scanner reports packages or
+#   targets it could not audit; and when the report scanned no packages at all (a Trivy report
+#   of secrets or configuration only is not a vulnerability scan). Findings the scanner was told to
 #   ignore (Grype `ignoredMatches`, Trivy `.trivyignore`/VEX findings under
 #   `ExperimentalModifiedFindings`, reported with `--show-suppressed`) count like any other:
 #   a tool-side suppression is not a waiver; only a gatecheck waiver covers them. Coverage: every SBOM in the bundle must be covered by the scans.
@@ -233,7 +233,7 @@ deny contains result if {
 	not scan_time(scan)
 	result := lib.result(
 		rego.metadata.chain(),
-		sprintf("%s scan %s has no scan time and no time it was added to the bundle, so its age is unknown", [scanner_name(scan), scan_name(scan)]),
+		sprintf("%s scan %s has no scan time and no signed attestation time, so its age is unknown", [scanner_name(scan), scan_name(scan)]),
 		[lib.ref(scan)],
 	)
 }
