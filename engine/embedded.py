@@ -291,7 +291,7 @@ class _KeptWorker:
             raise
 
     def _read_frame(self, seq: int, deadline: float) -> bytes:
-        """The answer framed as ``<seq> <length>\n<answer>``, and nothing after it."""
+        """The answer after its frame line ``<seq> <length>``, and nothing after it."""
         stdout = self.worker.proc.stdout
         assert stdout is not None
         fd = stdout.fileno()

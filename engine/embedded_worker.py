@@ -4,9 +4,10 @@ Kept minimal: it imports only the binding, so it starts fast and a crash or a ki
 take the gatecheck process with it.
 
 A ``session`` request keeps the compiled policy set for many evaluations (policy impact):
-after its header line come framed inputs, ``<seq> <length>\n`` then that many bytes of JSON,
-each answered by ``<seq> <length>\n`` then the answer; it ends when stdin closes. Only the
-input differs between them: the modules and ``data`` are the header's, never changed after.
+after its header line come framed inputs, each a line ``<seq> <length>`` then that many bytes
+of JSON, and each answered by a line ``<seq> <length>`` then the answer; it ends when stdin
+closes. Only the input differs between them: the modules and ``data`` are the header's, never
+changed after.
 """
 
 from __future__ import annotations
