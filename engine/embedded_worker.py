@@ -2,6 +2,12 @@
 
 Kept minimal: it imports only the binding, so it starts fast and a crash or a kill cannot
 take the gatecheck process with it.
+
+A ``session`` request keeps the compiled policy set for many evaluations (policy impact):
+after its header line come framed inputs, each a line ``<seq> <length>`` then that many bytes
+of JSON, and each answered by a line ``<seq> <length>`` then the answer; it ends when stdin
+closes. Only the input differs between them: the modules and ``data`` are the header's, never
+changed after.
 """
 
 from __future__ import annotations
@@ -12,17 +18,24 @@ import sys
 from typing import Any
 
 
-def _answer(value: dict[str, Any]) -> None:
-    """The answer as JSON on stdout, after one byte naming its writer: ``o`` for orjson (a
-    large report in a hundredth of json's time), ``j`` for json, used for what orjson refuses
-    (an integer beyond 64 bits, which orjson would also read back as a float: the parent
-    reads a ``j`` answer with json, so such a number keeps its value)."""
+def _encode(value: dict[str, Any]) -> bytes:
+    """The answer as JSON after one byte naming its writer: ``o`` for orjson (a large report
+    in a hundredth of json's time), ``j`` for json, used for what orjson refuses (an integer
+    beyond 64 bits, which orjson would also read back as a float: the parent reads a ``j``
+    answer with json, so such a number keeps its value)."""
     try:
         import orjson
 
-        data = b"o" + orjson.dumps(value)
+        return b"o" + orjson.dumps(value)
     except (ImportError, TypeError):  # orjson.JSONEncodeError is a TypeError
-        data = b"j" + json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return b"j" + json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _answer(value: dict[str, Any], seq: int | None = None) -> None:
+    """The answer on stdout; in a session framed with the request's sequence number."""
+    data = _encode(value)
+    if seq is not None:
+        data = b"%d %d\n" % (seq, len(data)) + data
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
 
@@ -58,6 +71,38 @@ def _eval_raw(engine: Any, path: str, raw_input: bytes) -> Any:
     if not rs or not rs[0].get("expressions"):
         raise OpaUndefinedError(f"data.{path}")
     return rs[0]["expressions"][0]["value"]
+
+
+def _undefined(path: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": "undefined", "message": f"data.{path} is undefined"}}
+
+
+def _serve(engine: Any, path: str, prints: list[str]) -> None:
+    """A session's evaluations, one framed input at a time, until stdin closes. A frame
+    that cannot be read ends the worker (the parent then stops using it)."""
+    from opa_bindings import OpaError, OpaUndefinedError
+
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline(64)
+        if not line:
+            return  # the parent is done with this worker
+        seq, size = (int(field) for field in line.split())
+        raw_input = stdin.read(size)
+        if len(raw_input) != size:
+            raise SystemExit("the input frame was cut short")
+        prints.clear()
+        try:
+            answer = {"ok": True, "result": _eval_raw(engine, path, raw_input)}
+        except OpaUndefinedError:
+            answer = _undefined(path)
+        except OpaError as exc:
+            answer = {"ok": False, "error": _opa_error(exc)}
+        _answer(answer, seq)
+
+
+def _opa_error(exc: Any) -> dict[str, str]:
+    return {"code": exc.code, "message": " ".join(exc.message.split())}
 
 
 def _batch_module(tests: list[list[str]]) -> str:
@@ -159,6 +204,9 @@ def main() -> None:
         if not line:
             return
         request = json.loads(line)
+    # A session's answers are framed, the first included: an error in setting it up is the
+    # answer to its first input.
+    seq = 0 if request.get("mode") == "session" else None
     try:
         if request["modules"] != hinted:  # no hint, or a wrong one: start from a clean engine
             if parsed_ahead:
@@ -173,17 +221,12 @@ def main() -> None:
             try:
                 result = _eval_raw(engine, request["path"], raw_input)
             except OpaUndefinedError:
-                _answer(
-                    {
-                        "ok": False,
-                        "error": {
-                            "code": "undefined",
-                            "message": f"data.{request['path']} is undefined",
-                        },
-                    }
-                )
+                _answer(_undefined(request["path"]))
                 return
             _answer({"ok": True, "result": result})
+        elif request["mode"] == "session":
+            _warm_up(engine, request["path"], prints)
+            _serve(engine, request["path"], prints)
         elif request["mode"] == "coverage":
             sys.stdin.buffer.read()
             _answer({"ok": True, "result": _coverage(engine, request["tests"])})
@@ -191,9 +234,7 @@ def main() -> None:
             sys.stdin.buffer.read()
             _answer({"ok": True, "result": _run_tests(engine, request["tests"], prints)})
     except OpaError as exc:
-        _answer(
-            {"ok": False, "error": {"code": exc.code, "message": " ".join(exc.message.split())}}
-        )
+        _answer({"ok": False, "error": _opa_error(exc)}, seq)
 
 
 if __name__ == "__main__":

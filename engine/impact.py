@@ -15,7 +15,9 @@ The candidate is compiled once before any entry is re-evaluated: Rego that does 
 is one error, not the same error for every entry.
 
 Workers are separate processes (``spawn``: nothing of the parent's state is inherited); each
-opens the ledger and makes its engine once, then takes entries one at a time.
+opens the ledger and makes its engine once, then takes entries one at a time. With the
+embedded engine each keeps one compiled OPA worker for all its entries (``reuse``,
+engine/embedded.py): every entry has the same candidate, so only the input differs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gatecheck.engine.embedded import EmbeddedEngine
 from gatecheck.engine.interface import REPORT_QUERY, Engine
 from gatecheck.engine.ledger import Entry, Query, open_ledger
 from gatecheck.engine.policy import BINDING_NAMES, PolicySet
@@ -101,6 +104,9 @@ class Candidate:
     data_files: tuple[Path, ...] = ()
     config_file: Path | None = None
     engine_opts: dict[str, Any] = field(default_factory=dict)
+    reuse_workers: bool = True
+    """Keep the embedded engine's compiled worker from one entry to the next (False: a fresh
+    worker per entry, as ``gatecheck evaluate`` runs; the results are the same)."""
 
 
 @dataclass(frozen=True)
@@ -278,10 +284,12 @@ def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
 _state: dict[str, Any] = {}
 
 
-def _make_engine(candidate: Candidate) -> Engine:
+def _make_engine(candidate: Candidate, reuse: bool = False) -> Engine:
     from gatecheck.engine.backends import make_engine
 
     opts = candidate.engine_opts
+    if reuse and opts.get("engine_name", "embedded") == "embedded":
+        return EmbeddedEngine(timeout=opts.get("timeout", 60.0), reuse=True)
     return make_engine(
         opts.get("engine_name", "embedded"),
         opa_path=opts.get("opa_path"),
@@ -310,7 +318,7 @@ def _start_worker(candidate: Candidate) -> None:
     """Once per worker: the engine, the configuration and a ledger connection."""
     from gatecheck.engine.config import load_config
 
-    _state["engine"] = _make_engine(candidate)
+    _state["engine"] = _make_engine(candidate, reuse=candidate.reuse_workers)
     _state["config"] = load_config(candidate.config_file)
     _state["ledger"] = open_ledger(candidate.ledger_url, create=False)
     _state["candidate"] = candidate
@@ -345,7 +353,17 @@ def _reevaluate(task: Task) -> dict[str, Any]:
         return evaluate(request, _state["engine"])
 
 
+def _start_pool_worker(candidate: Candidate) -> None:
+    import atexit
+
+    _start_worker(candidate)
+    atexit.register(_stop_worker)  # the pool's processes end by exiting
+
+
 def _stop_worker() -> None:
+    engine = _state.pop("engine", None)
+    if isinstance(engine, EmbeddedEngine):
+        engine.stop_workers()
     ledger = _state.pop("ledger", None)
     if ledger is not None:
         ledger.close()
@@ -361,7 +379,10 @@ def _outcomes(candidate: Candidate, tasks: list[Task], workers: int) -> Iterator
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(candidate,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_pool_worker,
+        initargs=(candidate,),
     ) as pool:
         yield from pool.map(_reevaluate, tasks, chunksize=1)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -33,10 +35,11 @@ from test_ledger import PG_SKIP, PG_URL, _postgres_database
 from trust_support import TrustKit
 
 from gatecheck.cli.main import cli
+from gatecheck.engine import embedded
 from gatecheck.engine import impact as impact_module
-from gatecheck.engine.impact import RecordedInputs
+from gatecheck.engine.impact import Candidate, RecordedInputs
 from gatecheck.engine.impact_render import render
-from gatecheck.engine.ledger import open_ledger
+from gatecheck.engine.ledger import Query, open_ledger
 
 BACKENDS = [
     "sqlite",
@@ -446,6 +449,7 @@ def full_run_seconds() -> dict[tuple[str, str], float]:
 def test_a_candidate_that_does_not_compile_stops_before_any_entry(
     ledger_url: str, releases: dict, tmp_path: Path, entry_loop: list[int],
     full_run_seconds: dict[tuple[str, str], float], rego: str, engine: str, message: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """One line naming OPA's error, exit 2, no output, the per-entry loop never started, and
     in less than half the time of a run that re-evaluates the ledger's entries (re-evaluating
@@ -462,9 +466,13 @@ def test_a_candidate_that_does_not_compile_stops_before_any_entry(
     assert message in result.stderr and "no entry was re-evaluated" in result.stderr
     assert entry_loop == []
     if (ledger_url, engine) not in full_run_seconds:
-        start = time.perf_counter()
-        assert _invoke(*base).exit_code == 0
-        full_run_seconds[ledger_url, engine] = time.perf_counter() - start
+        # Timed with a fresh OPA worker per entry, as re-evaluating each only to fail would
+        # run: an evaluation that fails never keeps its worker for the next entry.
+        with monkeypatch.context() as fresh:
+            fresh.setattr(impact_module, "Candidate", partial(Candidate, reuse_workers=False))
+            start = time.perf_counter()
+            assert _invoke(*base).exit_code == 0
+            full_run_seconds[ledger_url, engine] = time.perf_counter() - start
         assert entry_loop == [COUNT]
     assert failed_in < full_run_seconds[ledger_url, engine] / 2, (failed_in, full_run_seconds)
 
@@ -502,3 +510,65 @@ def test_an_evaluation_error_on_every_input_is_still_per_entry(
     assert text.exit_code == 0, text.output
     assert text.stdout.count("div: divide by zero") == 2
     assert "FLIP entry 1" in text.stdout and "FLIP entry 2" in text.stdout
+
+
+# --- one compiled OPA worker per impact worker -----------------------------------------------
+
+
+def _workers_started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every embedded OPA worker process started in this process (one entry each)."""
+    started: list[int] = []
+    real = embedded._Worker.__init__
+
+    def counted(self: embedded._Worker, *args: object, **kwargs: object) -> None:
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+        started.append(self.proc.pid)
+
+    monkeypatch.setattr(embedded._Worker, "__init__", counted)
+    return started
+
+
+@pytest.mark.parametrize("candidate", ["tightened", "divide-by-zero-some"])
+def test_reusing_the_compiled_worker_gives_the_results_fresh_workers_give(
+    ledger_url: str, releases: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    candidate: str,
+) -> None:  # fmt: skip
+    """The whole result, byte for byte, with one kept OPA worker and with a fresh one per
+    entry, with 1 and 2 workers; and with 1 worker the kept one really served every entry
+    (one worker for the compile check, one for the entries), while a failing entry's worker
+    is replaced."""
+    if candidate == "tightened":
+        extra = {"data_files": (releases["tightened"],)}
+    else:
+        extra = {"policy_dirs": (write_policy(tmp_path / "candidate", candidate),)}
+    docs = {}
+    for reuse in (True, False):
+        for workers in (1, 2):
+            started = _workers_started(monkeypatch)
+            chosen = Candidate(ledger_url, config_file=releases["config"], reuse_workers=reuse,
+                               **extra)  # fmt: skip
+            result = impact_module.impact(chosen, Query(), workers)
+            docs[reuse, workers] = json.dumps(result.as_dict()).encode()
+            if workers == 1:
+                # The compile check's worker, the first entry's, and a new one after each
+                # failing entry (entries 1 and 4: never the last).
+                failing = len(result.errors)
+                expected = 2 + failing if reuse else 1 + COUNT
+                assert len(started) == expected, (reuse, started)
+    assert len(set(docs.values())) == 1, "the results differ with and without reuse"
+    doc = json.loads(docs[True, 1])
+    assert doc["totals"]["reevaluated"] == COUNT
+    assert doc["totals"]["decisions_changed"] == 2  # two vulnerable, or two failing, releases
+
+
+def test_no_opa_worker_outlives_the_run(
+    sqlite_copy: str, releases: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_faults import MARKER_ENV, _marked_processes
+
+    marker = f"impact-{os.getpid()}"
+    monkeypatch.setenv(MARKER_ENV, marker)  # inherited by the pool and the OPA workers
+    for workers in (1, 2):
+        doc = _impact(sqlite_copy, releases, "--workers", str(workers))
+        assert doc["totals"]["reevaluated"] == 2
+        assert _marked_processes(marker) == [], f"OPA workers left running ({workers})"
