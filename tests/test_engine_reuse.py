@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from impact_support import TIGHTENED, Spec, build_release, effective_time, impact_kit
 from test_engine_warm import INPUT, POLICIES
-from test_faults import MARKER_ENV, _marked_processes
+from test_faults import MARKER_ENV, _fake_worker, _marked_processes
 
 from gatecheck.engine.config import load_config
 from gatecheck.engine.embedded import EmbeddedEngine
@@ -320,15 +320,6 @@ def test_a_policy_set_that_does_not_compile_is_the_same_error_as_a_fresh_workers
             assert engine._kept is None
     finally:
         engine.stop_workers()
-
-
-def _fake_worker(tmp_path: Path, body: str) -> Path:
-    script = tmp_path / "fake-python"
-    script.write_text(
-        f"#!/bin/sh\n# stands in for: python -m gatecheck.engine.embedded_worker\n{body}\n"
-    )
-    script.chmod(0o755)
-    return script
 
 
 # name -> (shell script standing in for a kept worker, what the error must say). A kept
