@@ -38,6 +38,18 @@ def test_gitleaks_report_is_detected_and_read_without_the_secret() -> None:
     assert PLANTED not in json.dumps(facts)
 
 
+def test_a_finding_without_file_or_line_is_named_without_none(tmp_path: Path) -> None:
+    """SARIF makes a result's locations optional; gitleaks' own SARIF, stripped of them."""
+    log = json.loads((DATA / "gitleaks-8.30.1-dir-generic-api-key.sarif").read_text())
+    for result in log["runs"][0]["results"]:
+        result.pop("locations", None)
+    path = tmp_path / "gitleaks.sarif"
+    path.write_text(json.dumps(log))
+    [finding] = read(path, "secret-scan")[2]["findings"]
+    assert (finding["file"], finding["line"]) == (None, None)
+    assert finding["fingerprint"] == "-:generic-api-key:-"
+
+
 def test_clean_gitleaks_report_has_no_findings() -> None:
     _, _, facts = read(DATA / "gitleaks-8.30.1-dir-clean.json", "secret-scan")
     assert facts["findings"] == [] and facts["complete"] is True

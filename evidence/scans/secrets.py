@@ -55,8 +55,10 @@ def _finding(
         "file": file,
         "line": line,
         "commit": commit,
-        # A stable name for the finding (gitleaks' own fingerprint where it gives one).
-        "fingerprint": fingerprint or f"{file}:{rule_id}:{line}",
+        # A stable name for the finding (gitleaks' own fingerprint where it gives one); a part
+        # the report does not give is `-`, never the word None.
+        "fingerprint": fingerprint
+        or ":".join("-" if part is None else str(part) for part in (file, rule_id, line)),
         "severity": severity,
         "description": description,
         "suppressed_by_tool": suppressed,
