@@ -62,18 +62,29 @@ _COMPILE_ERROR = re.compile(r"\brego_[a-z_]+_error\b")
 
 @dataclass(frozen=True)
 class RecordedInputs:
-    """Whether the candidate's trust policy and waivers have the digests the recorded
-    evaluation's report holds: which part differs, not what changed in it."""
+    """Whether the candidate's trust policy and waivers are those of the recorded evaluation,
+    by the part digests its report holds (``policy.parts``), and what changed where the
+    report records the content too (``policy.bindings``: trust anchors, Sigstore roots,
+    waivers; the producers, people and roles only by digest)."""
 
     trust_policy: str
     """``same``, ``differs`` or ``unknown`` (the report holds no digest of it)."""
     waivers: str
     differing_parts: tuple[str, ...] = ()
     """The names of the parts that differ, as the report's ``policy.parts`` names them."""
+    changes: tuple[str, ...] = ()
+    """One line per differing part, as ``gatecheck report replay`` says it."""
 
     @classmethod
-    def compare(cls, recorded: Any, candidate: Mapping[str, str]) -> RecordedInputs:
-        parts = recorded if isinstance(recorded, Mapping) else {}
+    def compare(
+        cls, recorded: Any, candidate: Mapping[str, str], bindings: Mapping[str, Any]
+    ) -> RecordedInputs:
+        """``recorded``: the report's ``policy`` object (None when unreadable); ``candidate``
+        and ``bindings``: the candidate policy set's ``parts()`` and ``bindings``."""
+        from gatecheck.engine.replay import part_change
+
+        policy = recorded if isinstance(recorded, Mapping) else {}
+        parts = policy.get("parts") if isinstance(policy.get("parts"), Mapping) else {}
         differing = tuple(
             name
             for name in (*TRUST_PARTS, *WAIVER_PARTS)
@@ -85,13 +96,15 @@ class RecordedInputs:
                 return DIFFERS
             return SAME if all(name in parts for name in names) else UNKNOWN
 
-        return cls(status(TRUST_PARTS), status(WAIVER_PARTS), differing)
+        changes = tuple(part_change(name, policy.get("bindings"), bindings) for name in differing)
+        return cls(status(TRUST_PARTS), status(WAIVER_PARTS), differing, changes)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "trust_policy": self.trust_policy,
             "waivers": self.waivers,
             "differing_parts": list(self.differing_parts),
+            "changes": list(self.changes),
         }
 
 
@@ -253,17 +266,16 @@ def compare(entry: Entry, report: dict[str, Any]) -> EntryImpact:
     )
 
 
-def recorded_parts(entry: Entry) -> Mapping[str, Any] | None:
-    """The part digests in the entry's report; None when the report holds none (written
-    before reports carried them) or cannot be read."""
+def recorded_policy(entry: Entry) -> Mapping[str, Any] | None:
+    """The ``policy`` object of the entry's report (its part digests and bindings); None when
+    the report cannot be read or holds none."""
     from gatecheck.engine.ledger.report_data import report_of
 
     try:
         policy = report_of(entry).get("policy")
     except GatecheckError:
         return None
-    parts = policy.get("parts") if isinstance(policy, Mapping) else None
-    return parts if isinstance(parts, Mapping) else None
+    return policy if isinstance(policy, Mapping) else None
 
 
 def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
@@ -445,7 +457,7 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
             else:
                 results[task.seq] = compare(entry, outcome)
                 results[task.seq].inputs = RecordedInputs.compare(
-                    recorded_parts(entry), candidate_parts
+                    recorded_policy(entry), candidate_parts, policies.bindings
                 )
     except BrokenProcessPool as exc:
         # A worker died (killed, out of memory) or could not start (ledger gone): the run is

@@ -37,10 +37,12 @@ def inputs_warning(inputs: dict[str, Any] | None) -> str | None:
     unknown = [label for key, label in _INPUT_LABELS if inputs[key] == "unknown"]
     sentences = []
     if differ:
+        what = "; ".join(inputs.get("changes") or []) or (
+            f"{', '.join(inputs['differing_parts'])} differ"
+        )
         sentences.append(
-            f"evaluated under a different {' and '.join(differ)} than recorded "
-            f"({', '.join(inputs['differing_parts'])} differ): the change may come from that, "
-            "not from the policies"
+            f"evaluated under a different {' and '.join(differ)} than recorded ({what}): the "
+            "change may come from that, not from the policies"
         )
     if unknown:
         sentences.append(

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from gatecheck.digest import canonical_json
-from gatecheck.engine.config import load_config
+from gatecheck.engine.config import Waiver, load_config
 from gatecheck.engine.evaluate import EvaluationRequest, evaluate, load_policies
 from gatecheck.engine.interface import Engine
-from gatecheck.engine.policy import PolicySet
+from gatecheck.engine.policy import BINDING_NAMES, PolicySet
 from gatecheck.errors import BundleError, ReportError
 from gatecheck.timeutil import parse_rfc3339
 
@@ -133,24 +135,60 @@ def _root_detail(recorded: Any, current: Mapping[str, Any]) -> str:
     return "; ".join(details) or "their order differs"
 
 
+def _waiver_name(waiver: Mapping[str, Any]) -> str:
+    """As errors name a waiver (``Waiver.label``); a recorded one this version no longer
+    reads by its id or control."""
+    try:
+        return Waiver.model_validate(waiver).label
+    except ValidationError:
+        return f"waiver {waiver.get('id') or 'for ' + str(waiver.get('control'))}"
+
+
+def _waivers(bindings: Any) -> dict[str, bytes]:
+    """Each waiver by name -> its canonical JSON (what it grants, to compare)."""
+    waivers = bindings.get("waivers") if isinstance(bindings, Mapping) else None
+    return {_waiver_name(w): canonical_json(w) for w in waivers or [] if isinstance(w, Mapping)}
+
+
+def _waiver_detail(recorded: Any, current: Mapping[str, Any]) -> str:
+    want, have = _waivers(recorded), _waivers(current)
+    details = [f"{name} is not one of the report's" for name in sorted(set(have) - set(want))]
+    details += [f"the report's {name} is missing" for name in sorted(set(want) - set(have))]
+    details += [
+        f"{name} grants something else than in the report"
+        for name in sorted(set(want) & set(have))
+        if want[name] != have[name]
+    ]
+    return "; ".join(details) or "their order differs"
+
+
+_DETAILS = {
+    BINDING_NAMES["trust_anchors"]: _anchor_detail,
+    BINDING_NAMES["sigstore_roots"]: _root_detail,
+    BINDING_NAMES["waivers"]: _waiver_detail,
+}
+
+
+def part_change(name: str, recorded_bindings: Any, current_bindings: Mapping[str, Any]) -> str:
+    """One line saying how the part ``name`` differs from the report's: what changed for the
+    parts whose content the report records (``policy.bindings``: trust anchors, Sigstore
+    roots, waivers), only that it differs for the others (it records their digests)."""
+    detail = _DETAILS.get(name)
+    if detail is None:
+        return f"the {name} differ"
+    return f"the {name} differ: {detail(recorded_bindings, current_bindings)}"
+
+
 def part_differences(recorded: Any, policies: PolicySet) -> list[str]:
     """Each part of the policy digest that differs from the report's, by name."""
     if not isinstance(recorded, Mapping) or not isinstance(recorded.get("parts"), Mapping):
         return []
     want, have = recorded["parts"], policies.parts()
-    problems = []
-    for name in sorted(set(want) | set(have)):
-        if want.get(name) == have.get(name):
-            continue
-        if name == "trust anchors":
-            detail = _anchor_detail(recorded.get("bindings"), policies.bindings)
-            problems.append(f"the trust anchors differ: {detail}")
-        elif name == "Sigstore roots":
-            detail = _root_detail(recorded.get("bindings"), policies.bindings)
-            problems.append(f"the Sigstore roots differ: {detail}")
-        else:
-            problems.append(f"the {name} differ")
-    return problems
+    return [
+        part_change(name, recorded.get("bindings"), policies.bindings)
+        for name in sorted(set(want) | set(have))
+        if want.get(name) != have.get(name)
+    ]
 
 
 def _results_by_control(report: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -37,6 +39,7 @@ from trust_support import TrustKit
 from gatecheck.cli.main import cli
 from gatecheck.engine import embedded
 from gatecheck.engine import impact as impact_module
+from gatecheck.engine.config import Waiver
 from gatecheck.engine.impact import Candidate, RecordedInputs
 from gatecheck.engine.impact_render import render
 from gatecheck.engine.ledger import Query, open_ledger
@@ -136,7 +139,7 @@ def test_a_tightened_threshold_flips_exactly_the_releases_between_old_and_new(
         "GC-TST-002": {"pass->warn": sum(1 for s in chosen if s.coverage_level == 6)},
     }
     # The recorded configuration: the flips are the data's, and nothing says otherwise.
-    same = {"trust_policy": "same", "waivers": "same", "differing_parts": []}
+    same = {"trust_policy": "same", "waivers": "same", "differing_parts": [], "changes": []}
     assert all(e["trust_and_waivers"] == same for e in doc["entries"])
     entry = next(e for e in doc["entries"] if e["id"] == vulnerable[0])
     assert entry["release"] == f"impact-app@{chosen[vulnerable[0] - 1].version}"
@@ -312,11 +315,28 @@ def test_html_is_self_contained_and_escapes(sqlite_copy: str, releases: dict,
     hostile = render(doc, "html")
     assert "<img" not in hostile and "<script" not in hostile and "&lt;img src=x&gt;" in hostile
     assert "<i>" not in hostile and "&lt;i&gt;anchors&lt;/i&gt;" in hostile
+    # What changed names waivers and owners from the configuration: escaped too.
+    doc["entries"][0]["trust_and_waivers"]["changes"] = ["the waivers differ: waiver <u>W</u>"]
+    hostile = render(doc, "html")
+    assert "<u>" not in hostile and "waiver &lt;u&gt;W&lt;/u&gt;" in hostile
 
 
 # -- a candidate configuration other than the recorded one ------------------------------------
 
 TRUST_POLICY = "trust policy (producers, people, roles)"
+
+
+# What each candidate changed, as the entries' `changes` say it (a key id is any hex).
+KEY = "key [0-9a-f]{64}"
+CHANGES = {
+    "producer": [
+        re.escape(f"the {TRUST_POLICY} differ"),
+        f"the trust anchors differ: {KEY} \\(producer:release-bot\\) is not one of the report's",
+    ],
+    "trusted-key": [f"the trust anchors differ: {KEY} \\(trusted_keys\\) is not one of the report's"],
+    "waiver": [re.escape("the waivers differ: waiver W-GC-ART-005-1.0.0 is not one of the report's")],
+    "none": [],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -346,9 +366,13 @@ def test_a_trust_policy_or_waivers_other_than_recorded_are_named_on_every_entry(
     if change == "waiver":  # 1.0.0's GC-ART-005 failure is waived: the decision stays pass
         expected[1] = {**expected[1], "GC-ART-005": ("pass", "waived")}
     assert _seen(doc) == expected
-    assert [e["trust_and_waivers"] for e in doc["entries"]] == [
+    inputs = [e["trust_and_waivers"] for e in doc["entries"]]
+    assert [{k: v for k, v in i.items() if k != "changes"} for i in inputs] == [
         {"trust_policy": trust_policy, "waivers": waivers, "differing_parts": parts}
     ] * len(expected)
+    for i in inputs:  # what changed, not only which part
+        assert len(i["changes"]) == len(CHANGES[change])
+        assert all(re.fullmatch(p, c) for p, c in zip(CHANGES[change], i["changes"], strict=True))
     differs = COUNT if change != "none" else 0
     assert doc["totals"]["trust_policy_differs"] == (differs if trust_policy == "differs" else 0)
     assert doc["totals"]["waivers_differ"] == (differs if waivers == "differs" else 0)
@@ -361,7 +385,8 @@ def test_a_trust_policy_or_waivers_other_than_recorded_are_named_on_every_entry(
     label = "trust policy" if trust_policy == "differs" else "waiver set"
     notes = [line for line in text.splitlines() if line.startswith("        warning: ")]
     assert len(notes) == len(expected)
-    assert all(f"different {label} than recorded ({', '.join(parts)} differ)" in n for n in notes)
+    first = inputs[0]["changes"][0]
+    assert all(f"different {label} than recorded ({first}" in n for n in notes)
     assert f"warning: of {COUNT} re-evaluated entries, {COUNT} under a different {label}" in text
     assert page.count(f"Warning: evaluated under a different {label}") == len(expected)
 
@@ -386,31 +411,87 @@ def test_a_report_without_part_digests_says_unknown(sqlite_copy: str, releases: 
     doc = _impact(sqlite_copy, releases, "--data", str(releases["tightened"]), "--workers", "1")
     inputs = {e["id"]: e["trust_and_waivers"] for e in doc["entries"]}
     assert inputs == {
-        1: {"trust_policy": "unknown", "waivers": "unknown", "differing_parts": []},
-        2: {"trust_policy": "same", "waivers": "same", "differing_parts": []},
+        1: {"trust_policy": "unknown", "waivers": "unknown", "differing_parts": [], "changes": []},
+        2: {"trust_policy": "same", "waivers": "same", "differing_parts": [], "changes": []},
     }
     assert doc["totals"]["trust_and_waivers_unknown"] == 1
 
 
 def test_recorded_inputs_name_only_the_parts_that_differ() -> None:
     """The comparison itself, on part digests as reports hold them."""
-    recorded = {TRUST_POLICY: "a", "trust anchors": "b", "Sigstore roots": "c", "waivers": "d",
-                "params": "e"}  # fmt: skip
-    same = RecordedInputs.compare(recorded, dict(recorded))
+    digests = {TRUST_POLICY: "a", "trust anchors": "b", "Sigstore roots": "c", "waivers": "d",
+               "params": "e"}  # fmt: skip
+
+    def compare(recorded: Any, candidate: dict[str, str]) -> RecordedInputs:
+        policy = {"parts": recorded} if isinstance(recorded, dict) else recorded
+        return RecordedInputs.compare(policy, candidate, {})
+
+    same = compare(digests, dict(digests))
     assert (same.trust_policy, same.waivers, same.differing_parts) == ("same", "same", ())
+    assert same.changes == ()
     # Parameters are the candidate's to change: not a trust policy or waiver difference.
-    assert RecordedInputs.compare(recorded, {**recorded, "params": "x"}) == same
-    roots = RecordedInputs.compare(recorded, {**recorded, "Sigstore roots": "x"})
+    assert compare(digests, {**digests, "params": "x"}) == same
+    roots = compare(digests, {**digests, "Sigstore roots": "x"})
     assert (roots.trust_policy, roots.differing_parts) == ("differs", ("Sigstore roots",))
     # A part the report does not hold is unknown, not the same; one that differs still counts.
-    no_waivers = {k: v for k, v in recorded.items() if k != "waivers"}
-    partial = RecordedInputs.compare(no_waivers, recorded)
+    no_waivers = {k: v for k, v in digests.items() if k != "waivers"}
+    partial = compare(no_waivers, digests)
     assert (partial.trust_policy, partial.waivers) == ("same", "unknown")
-    mixed = RecordedInputs.compare({"trust anchors": "b"}, {**recorded, "trust anchors": "x"})
+    mixed = compare({"trust anchors": "b"}, {**digests, "trust anchors": "x"})
     assert (mixed.trust_policy, mixed.waivers) == ("differs", "unknown")
-    for junk in (None, [], "sha256:...", {}):
-        unknown = RecordedInputs.compare(junk, recorded)
+    for junk in (None, [], "sha256:...", {}, {"parts": "x"}):
+        unknown = RecordedInputs.compare(junk, digests, {})
         assert (unknown.trust_policy, unknown.waivers) == ("unknown", "unknown")
+
+
+def _waiver(control: str, expires: str, waiver_id: str | None = None) -> dict[str, Any]:
+    """A waiver as the report's ``policy.bindings`` records it."""
+    return Waiver(
+        id=waiver_id,
+        control=control,
+        scope={"release": "payments-api", "component": "pkg:pypi/x@1"},
+        justification="compensating control in place",
+        approver="r.haddad",
+        granted="2026-11-01T00:00:00Z",
+        expires=expires,
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def test_recorded_inputs_say_what_changed_where_the_report_holds_it() -> None:
+    """Trust anchors and waivers by content (the report's ``policy.bindings``); the producers,
+    people and roles by digest only."""
+    recorded = {
+        "parts": {TRUST_POLICY: "a", "trust anchors": "b", "waivers": "c"},
+        "bindings": {
+            "trust_anchors": {"keys": {"key:1": ["producer:ci-build"]}, "sigstore": []},
+            "waivers": [
+                _waiver("GC-ART-005", "2026-12-01T00:00:00Z", "W-1"),
+                _waiver("GC-TST-002", "2026-12-01T00:00:00Z", "W-2"),
+            ],
+        },
+    }
+    bindings = {
+        "trust_anchors": {
+            "keys": {"key:1": ["producer:ci-build"], "key:2": ["person:mallory"]},
+            "sigstore": [],
+        },
+        "waivers": [
+            _waiver("GC-ART-005", "2026-12-20T00:00:00Z", "W-1"),  # extended
+            _waiver("GC-CHG-001", "2026-12-01T00:00:00Z"),  # new, without an id
+            {"id": "W-OLD", "control": "GC-ART-001"},  # a shape this version no longer reads
+        ],
+    }
+    inputs = RecordedInputs.compare(
+        recorded, {TRUST_POLICY: "z", "trust anchors": "y", "waivers": "x"}, bindings
+    )
+    assert inputs.changes == (
+        f"the {TRUST_POLICY} differ",
+        "the trust anchors differ: key key:2 (person:mallory) is not one of the report's",
+        "the waivers differ: waiver W-OLD is not one of the report's; waiver for GC-CHG-001 "
+        "(release=payments-api, component=pkg:pypi/x@1) is not one of the report's; the "
+        "report's waiver W-2 is missing; waiver W-1 grants something else than in the report",
+    )
+    assert inputs.as_dict()["changes"] == list(inputs.changes)
 
 
 # -- a candidate that does not compile, or fails at evaluation ---------------------------------
