@@ -326,12 +326,21 @@ def check_compiles(engine: Engine, policies: PolicySet) -> None:
             ) from None
 
 
-def _start_worker(candidate: Candidate) -> None:
-    """Once per worker: the engine, the configuration and a ledger connection."""
-    from gatecheck.engine.config import load_config
+@dataclass(frozen=True)
+class Loaded:
+    """The candidate as the run loaded it once (picklable for the workers): every entry is
+    evaluated under this snapshot, the one whose compilation was checked, and no worker
+    reads the policy files or the configuration again."""
 
+    config: Any
+    config_dir: Path
+    policies: PolicySet
+
+
+def _start_worker(candidate: Candidate, loaded: Loaded) -> None:
+    """Once per worker: the engine, the loaded candidate and a ledger connection."""
     _state["engine"] = _make_engine(candidate, reuse=candidate.reuse_workers)
-    _state["config"] = load_config(candidate.config_file)
+    _state["loaded"] = loaded
     _state["ledger"] = open_ledger(candidate.ledger_url, create=False)
     _state["candidate"] = candidate
 
@@ -349,7 +358,7 @@ def _reevaluate(task: Task) -> dict[str, Any]:
         return {"missing": exc.diagnostics()}
     if archive is None:
         return {"missing": f"its bundle archive {task.archive_sha256[:16]}... is not in the ledger"}
-    config, config_dir = _state["config"]
+    loaded: Loaded = _state["loaded"]
     with tempfile.TemporaryDirectory(prefix="gatecheck-impact-") as tmp:
         bundle = Path(tmp) / "bundle.tar.gz"
         bundle.write_bytes(archive)
@@ -359,16 +368,17 @@ def _reevaluate(task: Task) -> dict[str, Any]:
             effective=effective,
             policy_dirs=list(candidate.policy_dirs),
             data_files=list(candidate.data_files),
-            config=config,
-            config_dir=config_dir,
+            config=loaded.config,
+            config_dir=loaded.config_dir,
+            policies=loaded.policies,
         )
         return evaluate(request, _state["engine"])
 
 
-def _start_pool_worker(candidate: Candidate) -> None:
+def _start_pool_worker(candidate: Candidate, loaded: Loaded) -> None:
     import atexit
 
-    _start_worker(candidate)
+    _start_worker(candidate, loaded)
     atexit.register(_stop_worker)  # the pool's processes end by exiting
 
 
@@ -381,9 +391,11 @@ def _stop_worker() -> None:
         ledger.close()
 
 
-def _outcomes(candidate: Candidate, tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
+def _outcomes(
+    candidate: Candidate, loaded: Loaded, tasks: list[Task], workers: int
+) -> Iterator[dict[str, Any]]:
     if workers <= 1 or len(tasks) <= 1:
-        _start_worker(candidate)
+        _start_worker(candidate, loaded)
         try:
             yield from map(_reevaluate, tasks)
         finally:
@@ -394,7 +406,7 @@ def _outcomes(candidate: Candidate, tasks: list[Task], workers: int) -> Iterator
         max_workers=workers,
         mp_context=context,
         initializer=_start_pool_worker,
-        initargs=(candidate,),
+        initargs=(candidate, loaded),
     ) as pool:
         yield from pool.map(_reevaluate, tasks, chunksize=1)
 
@@ -449,7 +461,8 @@ def impact(candidate: Candidate, query: Query, workers: int | None = None) -> Im
                 Task(entry.seq, record.stage, record.effective_time, record.archive_sha256)
             )
     try:
-        outcomes = _outcomes(candidate, tasks, workers or default_workers())
+        loaded = Loaded(config, config_dir, policies)
+        outcomes = _outcomes(candidate, loaded, tasks, workers or default_workers())
         for task, outcome in zip(tasks, outcomes, strict=True):
             entry = by_seq[task.seq]
             if "missing" in outcome:

@@ -391,6 +391,26 @@ def test_a_trust_policy_or_waivers_other_than_recorded_are_named_on_every_entry(
     assert page.count(f"Warning: evaluated under a different {label}") == len(expected)
 
 
+def test_the_candidate_is_loaded_once_for_every_entry(
+    sqlite_copy: str, releases: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot whose compilation was checked is the one every entry is evaluated under:
+    no entry reads the policy files or the configuration again."""
+    import gatecheck.engine.evaluate as evaluate_module
+
+    loads: list[int] = []
+    real = evaluate_module.load_policies
+
+    def counted(request):  # noqa: ANN001, ANN202 - as the real one
+        loads.append(1)
+        return real(request)
+
+    monkeypatch.setattr(evaluate_module, "load_policies", counted)
+    doc = _impact(sqlite_copy, releases, "--data", str(releases["tightened"]), "--workers", "1")
+    assert doc["totals"]["reevaluated"] == 2 and doc["totals"]["errors"] == 0
+    assert loads == [1]
+
+
 def test_a_report_without_part_digests_says_unknown(sqlite_copy: str, releases: dict) -> None:
     """Reports written before they carried part digests: whether the trust policy and the
     waivers match is unknown, said per entry and counted; the other entry is compared."""
@@ -503,9 +523,9 @@ def entry_loop(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     real = impact_module._outcomes
 
-    def outcomes(candidate, tasks, workers):  # noqa: ANN001, ANN202 - same as the real one
+    def outcomes(candidate, loaded, tasks, workers):  # noqa: ANN001, ANN202 - as the real one
         started.append(len(tasks))
-        return real(candidate, tasks, workers)
+        return real(candidate, loaded, tasks, workers)
 
     monkeypatch.setattr(impact_module, "_outcomes", outcomes)
     return started
