@@ -109,12 +109,7 @@ def test_policy_compile_error_is_an_engine_error(tmp_path: Path) -> None:
 def test_builtin_error_is_an_engine_error_not_a_silent_pass(tmp_path: Path) -> None:
     org = tmp_path / "org"
     org.mkdir()
-    (org / "bad.rego").write_text(
-        "package gatecheck.controls.bad\n\nimport rego.v1\n\n"
-        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-        ' "stages": {"production": "fail"}}\n\n'
-        'deny contains {"msg": "late"} if {\n\ttime.parse_rfc3339_ns("not a time") > 0\n}\n'
-    )
+    (org / "bad.rego").write_text(org_control('time.parse_rfc3339_ns("not a time") > 0'))
     with pytest.raises(EngineError, match="parse_rfc3339_ns"):
         EmbeddedEngine().evaluate(load_policy_set([org]), INPUT, REPORT_QUERY)
 

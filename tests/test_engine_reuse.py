@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import org_control
 from impact_support import TIGHTENED, Spec, build_release, effective_time, impact_kit
 from test_engine_warm import INPUT, POLICIES
 from test_faults import MARKER_ENV, _fake_worker, _marked_processes
@@ -125,12 +126,7 @@ def test_the_one_shot_engine_keeps_no_worker() -> None:
 def _org(tmp_path: Path) -> Path:
     org = tmp_path / "org"
     org.mkdir()
-    (org / "extra.rego").write_text(
-        "package gatecheck.controls.org_extra\n\nimport rego.v1\n\n"
-        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-        ' "stages": {"production": "fail"}}\n\n'
-        'deny contains {"msg": "org"} if {\n\ttrue\n}\n'
-    )
+    (org / "extra.rego").write_text(org_control("true"))
     return org
 
 
@@ -281,11 +277,7 @@ def test_a_policy_error_answer_is_reported_and_the_worker_not_kept(tmp_path: Pat
     org = tmp_path / "org"
     org.mkdir()
     (org / "bad.rego").write_text(
-        "package gatecheck.controls.bad\n\nimport rego.v1\n\n"
-        'info := {"id": "ORG-1", "title": "t", "severity": "low", "params": [],'
-        ' "stages": {"production": "fail"}}\n\n'
-        'deny contains {"msg": "late"} if {\n\tinput.release.name == "bad-app"\n'
-        '\ttime.parse_rfc3339_ns("not a time") > 0\n}\n'
+        org_control('input.release.name == "bad-app"\n\ttime.parse_rfc3339_ns("not a time") > 0')
     )
     policies = load_policy_set([org])
     engine = EmbeddedEngine(reuse=True)
