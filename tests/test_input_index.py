@@ -49,6 +49,18 @@ def embedded() -> EmbeddedEngine:
     return EmbeddedEngine()
 
 
+def with_and_without(doc: dict[str, Any], index: str, control: str) -> tuple[Any, Any]:
+    """The control's package evaluated on ``doc`` (``index`` as gatecheck built it) and on a
+    copy whose evidence items lack ``index`` (the policy builds it itself)."""
+    bare = copy.deepcopy(doc)
+    for items in bare["evidence"].values():
+        for item in items:
+            del item[index]
+    engine, policies = embedded(), load_policy_set()
+    query = f"gatecheck.controls.{control}"
+    return engine.evaluate(policies, doc, query), engine.evaluate(policies, bare, query)
+
+
 def test_python_index_equals_the_policy_index_and_gives_the_same_results() -> None:
     evidence: dict[str, list[dict[str, Any]]] = {}
     for path in SBOMS + SCANS:
@@ -60,14 +72,7 @@ def test_python_index_equals_the_policy_index_and_gives_the_same_results() -> No
     )
     purl.annotate("sbom", evidence["sbom"][0])
     doc = {"stage": "staging", "effective_time_ns": 0, "evidence": evidence}
-    bare = copy.deepcopy(doc)
-    for items in bare["evidence"].values():
-        for item in items:
-            del item["index"]
-    engine, policies = embedded(), load_policy_set()
-    query = "gatecheck.controls.art_005"
-    built = engine.evaluate(policies, doc, query)
-    made = engine.evaluate(policies, bare, query)
+    built, made = with_and_without(doc, "index", "art_005")
     assert built["sbom_indexes"] == made["sbom_indexes"]
     assert built["scan_indexes"] == made["scan_indexes"]
     # what the index is there for: the components no scan covered, found either way
@@ -163,12 +168,7 @@ def test_license_index_equals_the_policy_index_and_gives_the_same_results() -> N
     ]
     purl.annotate("sbom", sboms[0])
     doc = {"stage": "production", "effective_time_ns": 0, "evidence": {"sbom": sboms}}
-    bare = copy.deepcopy(doc)
-    for sbom in bare["evidence"]["sbom"]:
-        del sbom["license_index"]
-    engine, policies = embedded(), load_policy_set()
-    built = engine.evaluate(policies, doc, "gatecheck.controls.art_004")
-    made = engine.evaluate(policies, bare, "gatecheck.controls.art_004")
+    built, made = with_and_without(doc, "license_index", "art_004")
     assert built["license_indexes"] == made["license_indexes"]
     assert (built["deny"], built["warn"]) == (made["deny"], made["warn"])
     assert any("agpl 1" in r["msg"] and "AGPL-3.0-or-later" in r["msg"] for r in built["deny"])
@@ -200,12 +200,7 @@ def test_unidentified_index_equals_the_policy_list_and_gives_the_same_results() 
     release = {"name": "r", "version": "1", "artifacts": artifacts}
     doc = {"stage": "production", "effective_time_ns": 0, "release": release}
     doc["evidence"] = {"sbom": sboms}
-    bare = copy.deepcopy(doc)
-    for sbom in bare["evidence"]["sbom"]:
-        del sbom["unidentified_index"]
-    engine, policies = embedded(), load_policy_set()
-    built = engine.evaluate(policies, doc, "gatecheck.controls.art_003")
-    made = engine.evaluate(policies, bare, "gatecheck.controls.art_003")
+    built, made = with_and_without(doc, "unidentified_index", "art_003")
     assert built["unidentified"] == made["unidentified"]
     assert (built["deny"], built["warn"]) == (made["deny"], made["warn"])
     found = " ".join(r["msg"] for r in built["deny"])
