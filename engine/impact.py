@@ -151,6 +151,20 @@ class EntryImpact:
     """The candidate's trust policy and waivers against the recorded ones (None when the
     entry was not re-evaluated)."""
 
+    @classmethod
+    def of(cls, entry: Entry, new_decision: str | None, **outcome: Any) -> EntryImpact:
+        """The entry's recorded side (release, stage, time, decision) with ``outcome``."""
+        record = entry.record
+        return cls(
+            id=entry.seq,
+            release=record.release,
+            stage=record.stage,
+            effective_time=record.effective_time,
+            old_decision=record.decision,
+            new_decision=new_decision,
+            **outcome,
+        )
+
     @property
     def flipped(self) -> bool:
         return self.new_decision is not None and self.new_decision != self.old_decision
@@ -253,13 +267,9 @@ def compare(entry: Entry, report: dict[str, Any]) -> EntryImpact:
     error = report.get("error") if decision == "error" else None
     if decision == "error" and not new:
         changed = {}  # no result at all: the error says why, not 40 controls turned "absent"
-    return EntryImpact(
-        id=entry.seq,
-        release=record.release,
-        stage=record.stage,
-        effective_time=record.effective_time,
-        old_decision=record.decision,
-        new_decision=decision,
+    return EntryImpact.of(
+        entry,
+        decision,
         controls=changed,
         problem=str(error) if error else None,
         policy_digest=report.get("policy_digest"),
@@ -279,16 +289,7 @@ def recorded_policy(entry: Entry) -> Mapping[str, Any] | None:
 
 
 def not_reevaluated(entry: Entry, problem: str) -> EntryImpact:
-    record = entry.record
-    return EntryImpact(
-        id=entry.seq,
-        release=record.release,
-        stage=record.stage,
-        effective_time=record.effective_time,
-        old_decision=record.decision,
-        new_decision=None,
-        problem=problem,
-    )
+    return EntryImpact.of(entry, None, problem=problem)
 
 
 # -- the workers ----------------------------------------------------------------------------
