@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder
 
+from gatecheck.digest import any_float
 from gatecheck.errors import EvidenceError
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -177,25 +178,14 @@ def _fast_json(raw: bytes) -> Any:
     # (One byte is found several times faster than several: the longer ones only then.)
     if b"\\" in raw and any(escape in raw for escape in _ESCAPED_COLONS):
         return _UNDECIDED
-    if b"+" in canonical and b"e+" in canonical and _has_large_float(value):
+    if b"+" in canonical and b"e+" in canonical and any_float(value, _large):
         return _UNDECIDED
     return value if raw.count(b":") == canonical.count(b":") else _UNDECIDED
 
 
-def _has_large_float(value: Any) -> bool:
-    """Whether a float of ``value`` is at least 2**63 in magnitude (an integer literal
-    beyond 64 bits may have become it)."""
-    stack = [value]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        for v in item.values() if type(item) is dict else item:
-            t = type(v)
-            if t is dict or t is list:
-                push(v)
-            elif t is float and abs(v) >= _INT64_RANGE:
-                return True
-    return False
+def _large(value: float) -> bool:
+    """At least 2**63 in magnitude: an integer literal beyond 64 bits may have become it."""
+    return abs(value) >= _INT64_RANGE
 
 
 _UNDECIDED = object()

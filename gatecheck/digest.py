@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,14 @@ def canonical_json(value: Any) -> bytes:
     ).encode("utf-8")
 
 
-def all_finite(doc: Any) -> bool:
-    """No NaN or infinity anywhere in ``doc``: orjson would write them as null, json refuses
-    them only when asked, and JSON cannot carry them. Runs over every value of a large input
-    document, so strings and other scalars are passed over without being stacked."""
+def any_float(doc: Any, test: Callable[[float], bool]) -> bool:
+    """Whether ``test`` holds for a float anywhere in ``doc`` (nested dicts and lists). Runs
+    over every value of a large input document, so strings and other scalars are passed over
+    without being stacked, and ``test`` is called for floats only."""
     if type(doc) is float:
-        return math.isfinite(doc)
+        return test(doc)
     if type(doc) is not dict and type(doc) is not list:
-        return True
-    isfinite = math.isfinite
+        return False
     stack = [doc]
     pop, push = stack.pop, stack.append
     while stack:
@@ -49,6 +49,16 @@ def all_finite(doc: Any) -> bool:
                 continue
             if kind is dict or kind is list:
                 push(value)
-            elif kind is float and not isfinite(value):
-                return False
-    return True
+            elif kind is float and test(value):
+                return True
+    return False
+
+
+def _not_finite(value: float) -> bool:
+    return not math.isfinite(value)
+
+
+def all_finite(doc: Any) -> bool:
+    """No NaN or infinity anywhere in ``doc``: orjson would write them as null, json refuses
+    them only when asked, and JSON cannot carry them."""
+    return not any_float(doc, _not_finite)
