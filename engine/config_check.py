@@ -26,7 +26,7 @@ from typing import Any
 from gatecheck.engine.config import STAGES, Waiver, read_config
 from gatecheck.engine.policy import PolicySet
 from gatecheck.errors import GatecheckError
-from gatecheck.timeutil import format_rfc3339, parse_rfc3339
+from gatecheck.timeutil import format_rfc3339
 
 ERROR, WARNING = "error", "warning"
 # Control ID -> its METADATA, for the policy set (engine/policy_docs.py control_catalog).
@@ -179,23 +179,22 @@ def check_config(
 
 def _check_times(result: ConfigCheck, waivers: list[Waiver], at: datetime) -> None:
     """A waiver expired or not yet granted at ``at`` has no effect (WaiverBook.at)."""
-    from gatecheck.engine.waivers import waiver_expiry
+    from gatecheck.engine.waivers import EXPIRED, PENDING, waiver_state
 
     when = format_rfc3339(at)
     for index, waiver in enumerate(waivers):
         try:
-            granted = parse_rfc3339(waiver.granted)
-            expiry = waiver_expiry(waiver)
+            state = waiver_state(waiver, at)
         except GatecheckError:
             continue  # an unreadable time is the waiver's error already
-        if granted > at:
+        if state == PENDING:
             result.add(
                 WARNING,
                 f"{waiver.label}: granted {waiver.granted}, after {when}: it waives nothing "
                 "until then (evaluate lists it as unused)",
                 (index, waiver),
             )
-        elif expiry <= at:
+        elif state == EXPIRED:
             result.add(
                 WARNING,
                 f"{waiver.label}: expired {waiver.expires} (before {when}): evaluate ignores "

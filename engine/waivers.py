@@ -43,6 +43,17 @@ def waiver_expiry(waiver: Waiver) -> datetime:
     return _time(waiver, waiver.expires, "expiry")
 
 
+PENDING, ACTIVE, EXPIRED = "pending", "active", "expired"
+
+
+def waiver_state(waiver: Waiver, effective: datetime) -> str:
+    """``pending`` (granted after ``effective``: no effect yet, listed as unused), ``active``
+    or ``expired`` at ``effective``; ConfigError for an unreadable time."""
+    if _time(waiver, waiver.granted, "granted time") > effective:
+        return PENDING
+    return ACTIVE if waiver_expiry(waiver) > effective else EXPIRED
+
+
 @dataclass(frozen=True)
 class WaiverRules:
     """Who may approve a waiver and for how long, from the trust policy and policy data."""
@@ -126,18 +137,14 @@ class WaiverBook:
         rules: WaiverRules,
     ) -> WaiverBook:
         book = cls()
+        by_state = {PENDING: book.pending, ACTIVE: book.active, EXPIRED: book.expired}
         for waiver in waivers:
             rules.check(waiver)  # every waiver must qualify, matching this release or not
             if waiver.scope.release != release.get("name"):
                 continue
             if waiver.scope.version and waiver.scope.version != release.get("version"):
                 continue
-            granted = _time(waiver, waiver.granted, "granted time")
-            if granted > effective:
-                # Not yet approved at the effective time: no effect, listed as unused.
-                book.pending.append(waiver)
-                continue
-            (book.active if waiver_expiry(waiver) > effective else book.expired).append(waiver)
+            by_state[waiver_state(waiver, effective)].append(waiver)
         return book
 
     def match(self, control: str, violation: dict[str, Any]) -> Waiver | None:
